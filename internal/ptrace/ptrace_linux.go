@@ -1,0 +1,182 @@
+// Package ptrace is rewind's thin, typed layer over ptrace(2) and wait4(2)
+// for x86-64 Linux.
+//
+// Precondition (the kernel's, not ours): every ptrace request for a tracee
+// must come from the OS thread that attached it. Go moves goroutines between
+// threads, so all tracing runs inside Run, which locks one goroutine to one
+// OS thread for the whole session; nothing else may call into this package.
+package ptrace
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// Regs is the general-purpose register file as ptrace presents it.
+type Regs = unix.PtraceRegs
+
+// Run calls f on a goroutine locked to a fresh OS thread and returns its
+// result. The thread is never unlocked, so it dies with the goroutine and
+// no other goroutine can inherit its tracer identity.
+func Run(f func() error) error {
+	ch := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer func() {
+			if r := recover(); r != nil {
+				ch <- fmt.Errorf("internal error in tracer thread: %v", r)
+			}
+		}()
+		ch <- f()
+	}()
+	return <-ch
+}
+
+// Ptrace options rewind always sets.
+const Options = unix.PTRACE_O_TRACESYSGOOD | unix.PTRACE_O_TRACESECCOMP |
+	unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRACEVFORK |
+	unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_TRACEEXIT | unix.PTRACE_O_EXITKILL
+
+const (
+	reqSysemu     = 31
+	reqGetSiginfo = 0x4202
+	reqSetSiginfo = 0x4203
+)
+
+// Error is a failed ptrace request, naming the request and the task.
+type Error struct {
+	Op  string
+	Tid int
+	Err error
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("ptrace %s on task %d: %v", e.Op, e.Tid, e.Err) }
+func (e *Error) Unwrap() error { return e.Err }
+
+func wrap(op string, tid int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Op: op, Tid: tid, Err: err}
+}
+
+// IsGone reports whether err means the task no longer exists (it was killed
+// or exited between two requests).
+func IsGone(err error) bool { return errors.Is(err, unix.ESRCH) }
+
+func SetOptions(tid, opts int) error { return wrap("SETOPTIONS", tid, unix.PtraceSetOptions(tid, opts)) }
+func Cont(tid, sig int) error        { return wrap("CONT", tid, unix.PtraceCont(tid, sig)) }
+func Syscall(tid, sig int) error     { return wrap("SYSCALL", tid, unix.PtraceSyscall(tid, sig)) }
+func SingleStep(tid int) error       { return wrap("SINGLESTEP", tid, unix.PtraceSingleStep(tid)) }
+
+// Sysemu resumes tid until its next syscall entry, which the kernel then
+// skips: replay supplies the result.
+func Sysemu(tid, sig int) error {
+	return wrap("SYSEMU", tid, rawPtrace(reqSysemu, tid, 0, uintptr(sig)))
+}
+
+func GetRegs(tid int, r *Regs) error { return wrap("GETREGS", tid, unix.PtraceGetRegs(tid, r)) }
+func SetRegs(tid int, r *Regs) error { return wrap("SETREGS", tid, unix.PtraceSetRegs(tid, r)) }
+
+// EventMsg returns PTRACE_GETEVENTMSG (new tid, exit status, ...).
+func EventMsg(tid int) (uint64, error) {
+	m, err := unix.PtraceGetEventMsg(tid)
+	return uint64(m), wrap("GETEVENTMSG", tid, err)
+}
+
+// Siginfo is the kernel's 128-byte siginfo_t, kept raw so it can be recorded
+// and written back byte for byte.
+type Siginfo [128]byte
+
+func (s *Siginfo) Signo() int { return int(int32(le32(s[0:]))) }
+func (s *Siginfo) Code() int  { return int(int32(le32(s[8:]))) }
+
+// Addr is si_addr for fault signals.
+func (s *Siginfo) Addr() uint64 { return le64(s[16:]) }
+
+func le32(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }
+func le64(b []byte) uint64 { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }
+
+// Stop is a decoded wait status.
+type Stop struct {
+	Tid    int
+	Status unix.WaitStatus
+}
+
+// Wait waits for a state change of tid (-1: any tracee, including new clones).
+func Wait(tid int) (Stop, error) {
+	for {
+		var ws unix.WaitStatus
+		got, err := unix.Wait4(tid, &ws, unix.WALL, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return Stop{}, fmt.Errorf("wait4(%d): %w", tid, err)
+		}
+		return Stop{Tid: got, Status: ws}, nil
+	}
+}
+
+// Kind classifies a stop.
+type Kind int
+
+const (
+	Exited      Kind = iota // the task is gone: WIFEXITED
+	Killed                  // the task is gone: WIFSIGNALED
+	SyscallStop             // syscall entry or exit (TRACESYSGOOD)
+	SeccompStop             // PTRACE_EVENT_SECCOMP: syscall entry under our filter
+	EventStop               // another PTRACE_EVENT_* (clone, exec, exit, ...)
+	SignalStop              // signal-delivery-stop
+)
+
+// Kind returns what kind of stop s is.
+func (s Stop) Kind() Kind {
+	switch {
+	case s.Status.Exited():
+		return Exited
+	case s.Status.Signaled():
+		return Killed
+	}
+	sig := s.Status.StopSignal()
+	if sig == unix.SIGTRAP|0x80 {
+		return SyscallStop
+	}
+	switch s.Status.TrapCause() {
+	case unix.PTRACE_EVENT_SECCOMP:
+		return SeccompStop
+	case -1, 0:
+		return SignalStop
+	}
+	return EventStop
+}
+
+// Event returns the PTRACE_EVENT_* number of an EventStop.
+func (s Stop) Event() int { return s.Status.TrapCause() }
+
+// Signal returns the signal of a SignalStop or the fatal signal of Killed.
+func (s Stop) Signal() int {
+	if s.Status.Signaled() {
+		return int(s.Status.Signal())
+	}
+	return int(s.Status.StopSignal())
+}
+
+func (s Stop) String() string {
+	switch s.Kind() {
+	case Exited:
+		return fmt.Sprintf("task %d exited with status %d", s.Tid, s.Status.ExitStatus())
+	case Killed:
+		return fmt.Sprintf("task %d killed by %v", s.Tid, s.Status.Signal())
+	case SyscallStop:
+		return fmt.Sprintf("task %d syscall stop", s.Tid)
+	case SeccompStop:
+		return fmt.Sprintf("task %d seccomp stop", s.Tid)
+	case EventStop:
+		return fmt.Sprintf("task %d ptrace event %d", s.Tid, s.Event())
+	}
+	return fmt.Sprintf("task %d signal stop %v", s.Tid, s.Status.StopSignal())
+}

@@ -1,0 +1,100 @@
+package ptrace
+
+import (
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+func rawPtrace(req, tid int, addr, data uintptr) error {
+	_, _, e := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, data, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// GetSiginfo reads the siginfo of the signal tid is stopped for.
+func GetSiginfo(tid int) (Siginfo, error) {
+	var si Siginfo
+	err := rawPtrace(reqGetSiginfo, tid, 0, uintptr(unsafe.Pointer(&si[0])))
+	return si, wrap("GETSIGINFO", tid, err)
+}
+
+// SetSiginfo replaces the siginfo of the signal tid is stopped for.
+func SetSiginfo(tid int, si *Siginfo) error {
+	return wrap("SETSIGINFO", tid, rawPtrace(reqSetSiginfo, tid, 0, uintptr(unsafe.Pointer(&si[0]))))
+}
+
+// ReadMem reads tracee memory with process_vm_readv, falling back to
+// /proc/PID/mem for pages the tracee cannot read itself.
+func ReadMem(pid int, addr uint64, buf []byte) error {
+	if len(buf) == 0 {
+		return nil
+	}
+	local := []unix.Iovec{{Base: &buf[0], Len: uint64(len(buf))}}
+	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: len(buf)}}
+	n, err := unix.ProcessVMReadv(pid, local, remote, 0)
+	if err == nil && n == len(buf) {
+		return nil
+	}
+	return procMem(pid, addr, buf, false)
+}
+
+// WriteMem writes tracee memory through /proc/PID/mem, which (like ptrace
+// POKE) may write read-only pages such as program text.
+func WriteMem(pid int, addr uint64, buf []byte) error {
+	if len(buf) == 0 {
+		return nil
+	}
+	return procMem(pid, addr, buf, true)
+}
+
+func procMem(pid int, addr uint64, buf []byte, write bool) error {
+	mode := unix.O_RDONLY
+	if write {
+		mode = unix.O_RDWR
+	}
+	fd, err := unix.Open(fmt.Sprintf("/proc/%d/mem", pid), mode|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open memory of task %d: %w", pid, err)
+	}
+	defer unix.Close(fd)
+	for done := 0; done < len(buf); {
+		var n int
+		if write {
+			n, err = unix.Pwrite(fd, buf[done:], int64(addr)+int64(done))
+		} else {
+			n, err = unix.Pread(fd, buf[done:], int64(addr)+int64(done))
+		}
+		if err != nil {
+			return fmt.Errorf("access %d bytes at %#x in task %d: %w", len(buf)-done, addr+uint64(done), pid, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("access %d bytes at %#x in task %d: short transfer", len(buf)-done, addr+uint64(done), pid)
+		}
+		done += n
+	}
+	return nil
+}
+
+// Syscall stop kinds reported by PTRACE_GET_SYSCALL_INFO.
+const (
+	OpNone    = 0
+	OpEntry   = 1
+	OpExit    = 2
+	OpSeccomp = 3
+)
+
+const reqGetSyscallInfo = 0x420e
+
+// SyscallOp says whether tid is stopped at a syscall entry or exit. After a
+// SYSEMU stop the kernel may report an exit for the skipped syscall when the
+// task is next resumed with PTRACE_SYSCALL, so the two cannot be told apart
+// by counting stops.
+func SyscallOp(tid int) (int, error) {
+	var info [88]byte
+	err := rawPtrace(reqGetSyscallInfo, tid, uintptr(len(info)), uintptr(unsafe.Pointer(&info[0])))
+	return int(info[0]), wrap("GET_SYSCALL_INFO", tid, err)
+}

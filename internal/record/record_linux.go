@@ -1,0 +1,713 @@
+// Package record is rewind's recorder: it runs a process tree under ptrace
+// with a seccomp filter that traps every syscall, lets one task run user code
+// at a time, and writes every nondeterministic input (syscall results and the
+// memory the kernel wrote, signals, rdtsc values, the initial image) to the
+// trace in the order replay must feed it back.
+//
+// Scheduling: the task that holds the run token executes user code; at each
+// syscall entry it gives the token up and enters the kernel, so a task
+// blocked in a syscall never holds up the others. A task whose syscall
+// returned waits, stopped, for the token; the order in which tasks are
+// granted the token is the order of the events, which replay follows.
+package record
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/rewind-dbg/rewind/internal/machine"
+	"github.com/rewind-dbg/rewind/internal/ptrace"
+	"github.com/rewind-dbg/rewind/internal/syscalls"
+	"github.com/rewind-dbg/rewind/internal/trace"
+	"github.com/rewind-dbg/rewind/internal/tracee"
+	"golang.org/x/sys/unix"
+)
+
+// Options configure a recording.
+type Options struct {
+	Dir     string   // trace directory to create
+	Argv    []string // Argv[0] resolved through PATH
+	Env     []string
+	Stderr  io.Writer // warnings
+	Version string
+}
+
+// Result is how the recorded program ended.
+type Result struct {
+	Status unix.WaitStatus
+	Events int
+}
+
+// ExitCode is the recorder's exit code: the program's, or 128+signal.
+func (r *Result) ExitCode() int {
+	if r.Status.Signaled() {
+		return 128 + int(r.Status.Signal())
+	}
+	return r.Status.ExitStatus()
+}
+
+type taskState int
+
+const (
+	stNew       taskState = iota // created, initial stop not seen yet
+	stReady                      // stopped, waiting for the run token
+	stRunning                    // holds the token, executing user code
+	stInSyscall                  // released into a syscall
+	stExiting                    // PTRACE_EVENT_EXIT seen
+)
+
+type task struct {
+	tid, pid int
+	state    taskState
+	entry    ptrace.Regs // registers at the current syscall's entry
+	refused  int         // errno forced for the current syscall, 0 if none
+	exit     *trace.Event
+	// resumeRegs are the registers when the task was last given the token:
+	// a signal stop with identical registers came before any user instruction.
+	resumeRegs ptrace.Regs
+	resumeSig  int
+	pending    []ptrace.Siginfo // async signals deferred to the next syscall exit
+	injecting  *ptrace.Siginfo  // signal being delivered at this exit
+}
+
+type recorder struct {
+	opt      Options
+	w        *trace.Writer
+	files    *fileStore
+	tasks    map[int]*task
+	ready    []*task
+	cur      *task
+	leader   int
+	result   Result
+	outID    [3]fileID // identities of the recorder's stdout (1) and stderr (2)
+	warned   map[string]bool
+	lastStop time.Time
+}
+
+type fileID struct{ dev, ino uint64 }
+
+func statID(path string) (fileID, bool) {
+	var st unix.Stat_t
+	if unix.Stat(path, &st) != nil {
+		return fileID{}, false
+	}
+	return fileID{st.Dev, st.Ino}, true
+}
+
+// Record runs the program and writes the trace. It must not be called
+// concurrently; it runs the tracer on its own locked thread.
+func Record(opt Options) (*Result, error) {
+	path, err := exec.LookPath(opt.Argv[0])
+	if err != nil {
+		return nil, fmt.Errorf("cannot record %s: %w", opt.Argv[0], err)
+	}
+	if path, err = filepath.Abs(path); err != nil {
+		return nil, err
+	}
+	cwd, _ := os.Getwd()
+	fp := machine.Current()
+	var stack unix.Rlimit
+	unix.Getrlimit(unix.RLIMIT_STACK, &stack)
+	h := &trace.Header{
+		Program: filepath.Base(path), Exe: path, Argv: opt.Argv, Env: opt.Env, Cwd: cwd,
+		CPU: fp.CPU, CPUFlags: fp.Flags, Kernel: fp.Kernel, Ticks: "syscall-points",
+		StackLimit: [2]uint64{stack.Cur, stack.Max}, Recorded: time.Now().UTC(), RecorderV: opt.Version,
+	}
+	w, err := trace.Create(opt.Dir, h)
+	if err != nil {
+		return nil, err
+	}
+	files, err := newFileStore(opt.Dir)
+	if err != nil {
+		return nil, err
+	}
+	r := &recorder{opt: opt, w: w, files: files, tasks: map[int]*task{}, warned: map[string]bool{}}
+	for fd := 1; fd <= 2; fd++ {
+		r.outID[fd], _ = statID(fmt.Sprintf("/proc/self/fd/%d", fd))
+	}
+	err = ptrace.Run(func() error { return r.run(path, cwd) })
+	if err != nil {
+		w.Abandon()
+		return &r.result, err
+	}
+	if err := w.Close(); err != nil {
+		return &r.result, err
+	}
+	r.result.Events = w.Count()
+	return &r.result, nil
+}
+
+// addrNoRandomize is the personality flag that turns off ASLR (linux/personality.h).
+const addrNoRandomize = 0x0040000
+
+// Spawn starts argv under ptrace with address-space randomisation off and
+// returns the pid, stopped after its execve. It must run on the tracer
+// thread: the child inherits that thread's personality and tracer.
+func Spawn(path string, argv, env []string, dir string, files []uintptr) (int, error) {
+	old, _, _ := unix.RawSyscall(unix.SYS_PERSONALITY, 0xffffffff, 0, 0)
+	unix.RawSyscall(unix.SYS_PERSONALITY, old|addrNoRandomize, 0, 0)
+	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
+		Dir: dir, Env: env, Files: files,
+		Sys: &syscall.SysProcAttr{Ptrace: true},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("start %s: %w", path, err)
+	}
+	st, err := ptrace.Wait(pid)
+	if err != nil {
+		return 0, err
+	}
+	if st.Kind() != ptrace.SignalStop || st.Signal() != int(unix.SIGTRAP) {
+		return 0, fmt.Errorf("start %s: expected the exec stop, got %v", path, st)
+	}
+	if err := ptrace.SetOptions(pid, ptrace.Options); err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		return 0, err
+	}
+	return pid, nil
+}
+
+// seccompFilter traps every x86-64 syscall to the tracer and fails syscalls
+// of other ABIs (int 0x80, x32) with ENOSYS: rewind records only x86-64.
+func seccompFilter() []byte {
+	const (
+		ldAbs     = 0x20
+		jeq       = 0x15
+		ret       = 0x06
+		archX8664 = 0xc000003e
+		retTrace  = 0x7ff00000
+		retErrno  = 0x00050000
+	)
+	const jge = 0x35
+	ins := [][4]uint32{
+		{ldAbs, 0, 0, 4},                            // A = arch
+		{jeq, 1, 0, archX8664},                      // x86-64: skip the next
+		{ret, 0, 0, retErrno | uint32(unix.ENOSYS)}, // other ABIs (int 0x80)
+		{ldAbs, 0, 0, 0},                            // A = syscall number
+		{jge, 0, 1, 0x40000000},                     // x32 ABI bit set?
+		{ret, 0, 0, retErrno | uint32(unix.ENOSYS)},
+		{ret, 0, 0, retTrace},
+	}
+	var b []byte
+	for _, i := range ins {
+		b = append(b, byte(i[0]), byte(i[0]>>8), byte(i[1]), byte(i[2]))
+		b = append(b, byte(i[3]), byte(i[3]>>8), byte(i[3]>>16), byte(i[3]>>24))
+	}
+	return b
+}
+
+// setup prepares a freshly exec'd first task: no new privileges, rdtsc
+// trapping, and the seccomp filter, all installed from inside the task by
+// remote syscalls before it runs a single instruction of its own.
+func setup(pid int) error {
+	site, err := tracee.SyscallSite(pid)
+	if err != nil {
+		return err
+	}
+	rem, err := tracee.NewRemote(pid, site)
+	if err != nil {
+		return err
+	}
+	if _, err := rem.Check("prctl(PR_SET_NO_NEW_PRIVS)", unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return err
+	}
+	if err := SetTSCTrap(rem); err != nil {
+		return err
+	}
+	filter := seccompFilter()
+	fptr, err := rem.Scratch(64, filter)
+	if err != nil {
+		return err
+	}
+	prog := make([]byte, 16)
+	prog[0] = byte(len(filter) / 8)
+	for i := 0; i < 8; i++ {
+		prog[8+i] = byte(fptr >> (8 * i))
+	}
+	pptr, err := rem.Scratch(0, prog)
+	if err != nil {
+		return err
+	}
+	if _, err := rem.Check("seccomp(SET_MODE_FILTER)", unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, pptr); err != nil {
+		return err
+	}
+	return rem.Close()
+}
+
+// SetTSCTrap makes rdtsc/rdtscp in the task raise SIGSEGV so that their
+// values can be recorded and replayed.
+func SetTSCTrap(rem *tracee.Remote) error {
+	_, err := rem.Check("prctl(PR_SET_TSC)", unix.SYS_PRCTL, unix.PR_SET_TSC, unix.PR_TSC_SIGSEGV)
+	return err
+}
+
+func (r *recorder) warn(key, format string, args ...any) {
+	if r.warned[key] {
+		return
+	}
+	r.warned[key] = true
+	fmt.Fprintf(r.opt.Stderr, "rewind: warning: "+format+"\n", args...)
+}
+
+func (r *recorder) append(e *trace.Event) error {
+	_, err := r.w.Append(e)
+	return err
+}
+
+func (r *recorder) run(path, cwd string) error {
+	pid, err := Spawn(path, r.opt.Argv, r.opt.Env, cwd, []uintptr{0, 1, 2})
+	if err != nil {
+		return err
+	}
+	r.leader = pid
+	stopSignals := r.forwardSignals(pid)
+	defer stopSignals()
+	if err := setup(pid); err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		return fmt.Errorf("prepare %s for recording: %w", path, err)
+	}
+	t := &task{tid: pid, pid: pid, state: stReady}
+	r.tasks[pid] = t
+	if err := r.recordExec(t); err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		return err
+	}
+	r.ready = append(r.ready, t)
+	for len(r.tasks) > 0 {
+		if r.cur == nil && len(r.ready) > 0 {
+			next := r.ready[0]
+			r.ready = r.ready[1:]
+			if err := r.grant(next); err != nil {
+				return err
+			}
+		}
+		st, err := ptrace.Wait(-1)
+		if err != nil {
+			if errors.Is(err, unix.ECHILD) {
+				return fmt.Errorf("lost all tracees while %d were still known", len(r.tasks))
+			}
+			return err
+		}
+		if err := r.handle(st); err != nil {
+			unix.Kill(r.leader, unix.SIGKILL)
+			return err
+		}
+	}
+	return nil
+}
+
+// grant gives t the run token: its pending syscall exit becomes an event
+// (this is the moment replay applies the results) and it resumes user code.
+func (r *recorder) grant(t *task) error {
+	r.cur = t
+	t.state = stRunning
+	if t.exit != nil {
+		if err := r.append(t.exit); err != nil {
+			return err
+		}
+		t.exit = nil
+	}
+	if err := ptrace.GetRegs(t.tid, &t.resumeRegs); err != nil {
+		return r.gone(t, err)
+	}
+	sig := t.resumeSig
+	t.resumeSig = 0
+	if sig == 0 && len(t.pending) > 0 {
+		// Deliver a deferred signal now, at a point replay can find: the
+		// kernel queues it on resume and stops again before user code runs.
+		si := t.pending[0]
+		t.pending = t.pending[1:]
+		t.injecting = &si
+		sig = si.Signo()
+	}
+	return r.gone(t, ptrace.Cont(t.tid, sig))
+}
+
+// gone tolerates a task that vanished (killed by a group exit) between stops.
+func (r *recorder) gone(t *task, err error) error {
+	if err != nil && ptrace.IsGone(err) {
+		return nil
+	}
+	return err
+}
+
+func (r *recorder) handle(st ptrace.Stop) error {
+	t := r.tasks[st.Tid]
+	if t == nil {
+		// A new task can report its first stop before its parent's clone event.
+		t = &task{tid: st.Tid, state: stNew}
+		r.tasks[st.Tid] = t
+	}
+	switch st.Kind() {
+	case ptrace.Exited, ptrace.Killed:
+		return r.taskExited(t, st)
+	case ptrace.SeccompStop:
+		return r.syscallEntry(t)
+	case ptrace.SyscallStop:
+		return r.syscallExit(t)
+	case ptrace.EventStop:
+		return r.event(t, st)
+	case ptrace.SignalStop:
+		return r.signal(t, st.Signal())
+	}
+	return fmt.Errorf("task %d: unexpected stop %v", t.tid, st)
+}
+
+func (r *recorder) release(t *task) {
+	if r.cur == t {
+		r.cur = nil
+	}
+}
+
+func (r *recorder) makeReady(t *task) {
+	t.state = stReady
+	r.ready = append(r.ready, t)
+}
+
+func (r *recorder) syscallEntry(t *task) error {
+	if err := ptrace.GetRegs(t.tid, &t.entry); err != nil {
+		return r.gone(t, err)
+	}
+	nr := int(int64(t.entry.Orig_rax))
+	ent := syscalls.Lookup(nr)
+	ev := &trace.Event{Kind: trace.KindSyscallEntry, Tid: int32(t.tid), Nr: int32(nr), Regs: t.entry}
+	t.refused = 0
+	if ent.Rule == syscalls.Unsupported {
+		r.warn("sys:"+ent.Name, "%s is not supported (%s); it fails with ENOSYS under rewind", ent.Name, ent.Note)
+		t.refused = int(unix.ENOSYS)
+	} else if ent.Refuse != nil {
+		if errno, why := ent.Refuse(args(&t.entry)); why != "" {
+			r.warn("refuse:"+why, "%s", why)
+			t.refused = errno
+		}
+	}
+	if t.refused != 0 {
+		ev.Flags |= trace.FlagRefused
+		ev.Values[0] = uint64(t.refused)
+		regs := t.entry
+		regs.Orig_rax = ^uint64(0) // the kernel skips syscall -1
+		if err := ptrace.SetRegs(t.tid, &regs); err != nil {
+			return r.gone(t, err)
+		}
+	}
+	if err := r.append(ev); err != nil {
+		return err
+	}
+	t.state = stInSyscall
+	r.release(t)
+	return r.gone(t, ptrace.Syscall(t.tid, 0))
+}
+
+func args(r *ptrace.Regs) [6]uint64 {
+	return [6]uint64{r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9}
+}
+
+type memReader int
+
+func (m memReader) ReadMem(addr uint64, buf []byte) error { return ptrace.ReadMem(int(m), addr, buf) }
+
+func (r *recorder) syscallExit(t *task) error {
+	if t.state != stInSyscall {
+		return fmt.Errorf("task %d: syscall-exit stop while not in a syscall (state %d)", t.tid, t.state)
+	}
+	var regs ptrace.Regs
+	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
+		return r.gone(t, err)
+	}
+	nr := int(int64(t.entry.Orig_rax))
+	ret := int64(regs.Rax)
+	if t.refused != 0 {
+		ret = -int64(t.refused)
+		regs.Rax = uint64(ret)
+		regs.Orig_rax = t.entry.Orig_rax
+		if err := ptrace.SetRegs(t.tid, &regs); err != nil {
+			return r.gone(t, err)
+		}
+	}
+	ev := &trace.Event{Kind: trace.KindSyscallExit, Tid: int32(t.tid), Nr: int32(nr), Ret: ret}
+	if t.refused == 0 {
+		if err := r.outputs(t, ev); err != nil {
+			return err
+		}
+	}
+	t.exit = ev
+	r.makeReady(t)
+	return nil
+}
+
+// outputs fills in what a completed syscall wrote into the task's memory
+// and what it means for replay (echoed output, a file mapping).
+func (r *recorder) outputs(t *task, ev *trace.Event) error {
+	ent := syscalls.Lookup(int(ev.Nr))
+	a := args(&t.entry)
+	if ent.Out != nil && (ev.Ret >= 0 || ent.OutOnError) {
+		c := &syscalls.Call{Nr: int(ev.Nr), Args: a, Ret: ev.Ret, Mem: memReader(t.tid)}
+		regions, err := ent.Out(c)
+		if err != nil {
+			return fmt.Errorf("event %d: task %d: %s outputs: %w", r.w.Count()+1, t.tid, ent.Name, err)
+		}
+		for _, reg := range regions {
+			if reg.Len <= 0 || reg.Addr == 0 {
+				continue
+			}
+			buf := make([]byte, reg.Len)
+			if err := ptrace.ReadMem(t.tid, reg.Addr, buf); err != nil {
+				return fmt.Errorf("event %d: task %d: read %s output: %w", r.w.Count()+1, t.tid, ent.Name, err)
+			}
+			ev.Mem = append(ev.Mem, trace.MemWrite{Addr: reg.Addr, Data: buf})
+		}
+	}
+	switch ev.Nr {
+	case unix.SYS_WRITE, unix.SYS_WRITEV:
+		if ev.Ret > 0 {
+			ev.Echo = r.echoTarget(t.tid, int(a[0]))
+		}
+	case unix.SYS_MMAP:
+		if ev.Ret >= 0 && a[3]&unix.MAP_ANONYMOUS == 0 {
+			m, err := r.fileMapping(t, uint64(ev.Ret), a)
+			if err != nil {
+				return err
+			}
+			ev.Maps = []trace.Mapping{m}
+		}
+	}
+	return nil
+}
+
+// echoTarget says whether fd of the task is the recorder's stdout (1) or
+// stderr (2), so that replay re-emits what was written there.
+func (r *recorder) echoTarget(tid, fd int) uint8 {
+	id, ok := statID(fmt.Sprintf("/proc/%d/fd/%d", tid, fd))
+	if !ok {
+		return 0
+	}
+	if fd == 2 && id == r.outID[2] {
+		return 2
+	}
+	if id == r.outID[1] {
+		return 1
+	}
+	if id == r.outID[2] {
+		return 2
+	}
+	return 0
+}
+
+func (r *recorder) fileMapping(t *task, addr uint64, a [6]uint64) (trace.Mapping, error) {
+	length := (a[1] + 4095) &^ 4095
+	src := fmt.Sprintf("/proc/%d/map_files/%x-%x", t.tid, addr, addr+length)
+	display, err := os.Readlink(src)
+	if err != nil {
+		src = fmt.Sprintf("/proc/%d/fd/%d", t.tid, int(a[4]))
+		display, _ = os.Readlink(src)
+	}
+	name, err := r.files.save(src, display)
+	if err != nil {
+		return trace.Mapping{}, err
+	}
+	return trace.Mapping{Start: addr, End: addr + length, Prot: uint32(a[2]), Flags: uint32(a[3]),
+		Offset: a[5], File: name, Name: display}, nil
+}
+
+func (r *recorder) event(t *task, st ptrace.Stop) error {
+	switch st.Event() {
+	case unix.PTRACE_EVENT_CLONE, unix.PTRACE_EVENT_FORK, unix.PTRACE_EVENT_VFORK:
+		msg, err := ptrace.EventMsg(t.tid)
+		if err != nil {
+			return r.gone(t, err)
+		}
+		child := int(msg)
+		c := r.tasks[child]
+		if c == nil {
+			c = &task{tid: child, state: stNew}
+			r.tasks[child] = c
+		}
+		c.pid = t.pid
+		if st.Event() != unix.PTRACE_EVENT_CLONE || t.entry.Rdi&unix.CLONE_THREAD == 0 {
+			c.pid = child
+		}
+		if err := r.append(&trace.Event{Kind: trace.KindNewTask, Tid: int32(t.tid), Ret: int64(child)}); err != nil {
+			return err
+		}
+		return r.gone(t, ptrace.Syscall(t.tid, 0))
+	case unix.PTRACE_EVENT_EXEC:
+		if err := r.recordExec(t); err != nil {
+			return err
+		}
+		return r.gone(t, ptrace.Syscall(t.tid, 0))
+	case unix.PTRACE_EVENT_EXIT:
+		t.state = stExiting
+		r.release(t)
+		r.dropReady(t)
+		return r.gone(t, ptrace.Cont(t.tid, 0))
+	case unix.PTRACE_EVENT_STOP:
+		return r.gone(t, ptrace.Cont(t.tid, 0))
+	}
+	return fmt.Errorf("task %d: unexpected ptrace event %d", t.tid, st.Event())
+}
+
+func (r *recorder) dropReady(t *task) {
+	for i, x := range r.ready {
+		if x == t {
+			r.ready = append(r.ready[:i], r.ready[i+1:]...)
+			return
+		}
+	}
+}
+
+func (r *recorder) taskExited(t *task, st ptrace.Stop) error {
+	r.release(t)
+	r.dropReady(t)
+	delete(r.tasks, t.tid)
+	if t.tid == r.leader {
+		r.result.Status = st.Status
+	}
+	return r.append(&trace.Event{Kind: trace.KindTaskExit, Tid: int32(t.tid), Ret: int64(st.Status)})
+}
+
+// signal handles a signal-delivery-stop.
+func (r *recorder) signal(t *task, sig int) error {
+	if t.state == stNew {
+		// The initial stop of a new task (SIGSTOP); it joins the ready queue.
+		if sig != int(unix.SIGSTOP) {
+			return fmt.Errorf("task %d: first stop is signal %d, not SIGSTOP", t.tid, sig)
+		}
+		r.makeReady(t)
+		return nil
+	}
+	si, err := ptrace.GetSiginfo(t.tid)
+	if err != nil {
+		return r.gone(t, err)
+	}
+	var regs ptrace.Regs
+	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
+		return r.gone(t, err)
+	}
+	if t.injecting != nil && sig == t.injecting.Signo() {
+		si = *t.injecting
+		t.injecting = nil
+		if err := ptrace.SetSiginfo(t.tid, &si); err != nil {
+			return r.gone(t, err)
+		}
+		return r.deliver(t, &regs, &si, 0)
+	}
+	if sig == int(unix.SIGSEGV) && si.Code() == 0x80 { // SI_KERNEL: a #GP, maybe rdtsc
+		if n, isRdtscp := r.rdtscLen(t.tid, regs.Rip); n > 0 {
+			return r.rdtsc(t, &regs, n, isRdtscp)
+		}
+	}
+	if si.Code() > 0 && isFault(sig) {
+		return r.deliver(t, &regs, &si, trace.FlagSyncSignal)
+	}
+	if regs == t.resumeRegs {
+		// No user instruction ran since the last deterministic point.
+		return r.deliver(t, &regs, &si, 0)
+	}
+	// Arrived at an arbitrary instruction: defer to the next syscall exit,
+	// which replay can find without counting instructions.
+	t.pending = append(t.pending, si)
+	return r.gone(t, ptrace.Cont(t.tid, 0))
+}
+
+func isFault(sig int) bool {
+	switch unix.Signal(sig) {
+	case unix.SIGSEGV, unix.SIGBUS, unix.SIGILL, unix.SIGFPE, unix.SIGTRAP:
+		return true
+	}
+	return false
+}
+
+func (r *recorder) deliver(t *task, regs *ptrace.Regs, si *ptrace.Siginfo, flags uint32) error {
+	ev := &trace.Event{Kind: trace.KindSignal, Tid: int32(t.tid), Regs: *regs, Siginfo: *si, Flags: flags}
+	if err := r.append(ev); err != nil {
+		return err
+	}
+	return r.gone(t, ptrace.Cont(t.tid, si.Signo()))
+}
+
+// rdtscLen decodes the instruction at rip: 2 for rdtsc, 3 for rdtscp, else 0.
+func (r *recorder) rdtscLen(tid int, rip uint64) (int, bool) {
+	var b [3]byte
+	if ptrace.ReadMem(tid, rip, b[:]) != nil {
+		return 0, false
+	}
+	if b[0] == 0x0f && b[1] == 0x31 {
+		return 2, false
+	}
+	if b[0] == 0x0f && b[1] == 0x01 && b[2] == 0xf9 {
+		return 3, true
+	}
+	return 0, false
+}
+
+func (r *recorder) rdtsc(t *task, regs *ptrace.Regs, n int, isRdtscp bool) error {
+	ev := &trace.Event{Kind: trace.KindRdtsc, Tid: int32(t.tid), Regs: *regs}
+	var lo, hi, aux uint32
+	if isRdtscp {
+		lo, hi, aux = rdtscp()
+		ev.Flags |= trace.FlagRdtscp
+	} else {
+		lo, hi = rdtsc()
+	}
+	ev.Values = [3]uint64{uint64(lo), uint64(hi), uint64(aux)}
+	if err := r.append(ev); err != nil {
+		return err
+	}
+	ApplyRdtsc(regs, ev)
+	if err := ptrace.SetRegs(t.tid, regs); err != nil {
+		return r.gone(t, err)
+	}
+	t.resumeRegs = *regs
+	return r.gone(t, ptrace.Cont(t.tid, 0))
+}
+
+// ApplyRdtsc sets the registers an rdtsc/rdtscp event produces and steps
+// over the instruction.
+func ApplyRdtsc(regs *ptrace.Regs, ev *trace.Event) {
+	regs.Rax = ev.Values[0]
+	regs.Rdx = ev.Values[1]
+	regs.Rip += 2
+	if ev.Flags&trace.FlagRdtscp != 0 {
+		regs.Rcx = ev.Values[2]
+		regs.Rip++
+	}
+}
+
+// forwardSignals passes SIGTERM (and SIGINT/SIGHUP not already sent to the
+// tracee by a terminal) to the recorded program, which then ends the way it
+// would without rewind; the trace stays complete. A second SIGTERM kills it.
+func (r *recorder) forwardSignals(pid int) func() {
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT)
+	done := make(chan struct{})
+	_, ttyErr := unix.IoctlGetTermios(0, unix.TCGETS)
+	fromTerminal := ttyErr == nil
+	go func() {
+		terms := 0
+		for {
+			select {
+			case <-done:
+				return
+			case s := <-ch:
+				sig := s.(unix.Signal)
+				if sig == unix.SIGTERM {
+					terms++
+					if terms > 1 {
+						sig = unix.SIGKILL
+					}
+				} else if fromTerminal {
+					continue // the terminal signalled the whole foreground group
+				}
+				unix.Kill(pid, sig)
+			}
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
+}

@@ -1,0 +1,648 @@
+// Package replay re-executes a recorded program under ptrace and feeds it the
+// trace: syscalls are skipped with PTRACE_SYSEMU and their recorded results
+// and memory writes applied, except those that shape the address space or
+// the task tree, which run for real (mapped files come from the trace's own
+// copies). Tasks run one at a time in the recorded order. At every event the
+// registers are compared with the recorded ones; any difference stops replay
+// with a Divergence naming the event and the registers.
+package replay
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/rewind-dbg/rewind/internal/machine"
+	"github.com/rewind-dbg/rewind/internal/ptrace"
+	"github.com/rewind-dbg/rewind/internal/record"
+	"github.com/rewind-dbg/rewind/internal/syscalls"
+	"github.com/rewind-dbg/rewind/internal/trace"
+	"github.com/rewind-dbg/rewind/internal/tracee"
+	"golang.org/x/sys/unix"
+)
+
+// Options configure a replay.
+type Options struct {
+	Dir    string
+	Stdout io.Writer // where the program's recorded stdout is re-emitted
+	Stderr io.Writer // its stderr, and rewind's warnings
+}
+
+// Result is how the replayed program ended.
+type Result struct {
+	Status unix.WaitStatus
+	Events int
+}
+
+// Divergence is a replay that no longer matches its recording.
+type Divergence struct {
+	Event int
+	Tid   int32
+	What  string
+	Diffs []string
+}
+
+func (d *Divergence) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "replay diverged at event %d (task %d): %s", d.Event, d.Tid, d.What)
+	for _, s := range d.Diffs {
+		fmt.Fprintf(&b, "\n    %s", s)
+	}
+	return b.String()
+}
+
+type rtask struct {
+	rec       int32 // tid in the recording
+	tid       int   // tid in this replay
+	resumeSig int
+	entry     ptrace.Regs // registers at the current syscall entry
+	// inKernel: the task was resumed into a syscall that runs for real and
+	// its exit stop has not been collected.
+	inKernel bool
+	execDone bool // the current syscall was an execve already completed
+}
+
+type replayer struct {
+	opt   Options
+	rd    *trace.Reader
+	ev    *trace.Event
+	tasks map[int32]*rtask
+	site  uint64
+	res   Result
+	// leader is the recorded tid of the first task: its end is the program's.
+	leader int32
+}
+
+// Replay runs the whole trace without a debugger.
+func Replay(opt Options) (*Result, error) {
+	rd, err := trace.Open(opt.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	fp := machine.Fingerprint{CPU: rd.Header.CPU, Flags: rd.Header.CPUFlags}
+	if d := fp.Mismatch(machine.Current()); d != "" {
+		fmt.Fprintf(opt.Stderr, "rewind: warning: this machine differs from the recording one (%s); a program that checks CPU features may diverge\n", d)
+	}
+	r := &replayer{opt: opt, rd: rd, tasks: map[int32]*rtask{}}
+	err = ptrace.Run(func() error {
+		err := r.run()
+		for _, t := range r.tasks {
+			unix.Kill(t.tid, unix.SIGKILL)
+		}
+		return err
+	})
+	r.res.Events = rd.Count()
+	return &r.res, err
+}
+
+func (r *replayer) diverge(what string, diffs ...string) error {
+	return &Divergence{Event: r.rd.Count(), Tid: r.ev.Tid, What: what, Diffs: diffs}
+}
+
+func (r *replayer) run() error {
+	first, err := r.rd.Next()
+	if err != nil {
+		return err
+	}
+	r.ev = first
+	if first.Kind != trace.KindExec {
+		return r.diverge("trace does not start with an exec event")
+	}
+	r.leader = first.Tid
+	if err := r.spawn(first); err != nil {
+		return err
+	}
+	for {
+		ev, err := r.rd.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		r.ev = ev
+		if err := r.step(ev); err != nil {
+			return err
+		}
+	}
+}
+
+func (r *replayer) spawn(ev *trace.Event) error {
+	h := r.rd.Header
+	lim := unix.Rlimit{Cur: h.StackLimit[0], Max: h.StackLimit[1]}
+	if lim.Cur != 0 {
+		unix.Setrlimit(unix.RLIMIT_STACK, &lim)
+	}
+	// A replayed crash must not write a core file: replay touches nothing.
+	unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{})
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer null.Close()
+	dir := h.Cwd
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		dir = "/"
+	}
+	fd := null.Fd()
+	pid, err := record.Spawn(r.rd.File(ev.Path), h.Argv, h.Env, dir, []uintptr{fd, fd, fd})
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	t := &rtask{rec: ev.Tid, tid: pid}
+	r.tasks[ev.Tid] = t
+	if r.site, err = tracee.SyscallSite(pid); err != nil {
+		return err
+	}
+	return r.rebuild(t, ev)
+}
+
+// rebuild makes a freshly exec'd task's image identical to the recorded one:
+// the kernel mapped the program and its interpreter from this machine's
+// files, so every mapping is replaced with the trace's copy at the recorded
+// address, writable memory gets its recorded contents and the registers
+// their recorded values.
+func (r *replayer) rebuild(t *rtask, ev *trace.Event) error {
+	rem, err := tracee.NewRemote(t.tid, r.site)
+	if err != nil {
+		return err
+	}
+	if err := record.SetTSCTrap(rem); err != nil {
+		return err
+	}
+	vmas, err := tracee.ReadMaps(t.tid)
+	if err != nil {
+		return err
+	}
+	var stack tracee.VMA
+	for _, v := range vmas {
+		if v.Special() {
+			continue
+		}
+		if v.Path == "[stack]" {
+			stack = v
+			continue
+		}
+		if _, err := rem.Check("munmap", unix.SYS_MUNMAP, v.Start, v.End-v.Start); err != nil {
+			return err
+		}
+	}
+	for _, m := range ev.Maps {
+		if m.Name == "[stack]" {
+			continue
+		}
+		if err := r.mapRegion(rem, m); err != nil {
+			return err
+		}
+	}
+	if err := rem.Close(); err != nil {
+		return err
+	}
+	for _, w := range ev.Mem {
+		addr, data := w.Addr, w.Data
+		if stack.End != 0 && addr < stack.Start && addr+uint64(len(data)) > stack.Start {
+			// The recorded stack area reaches lower than this one; the part
+			// below is unused stack, and the kernel grows it on demand.
+			data = data[stack.Start-addr:]
+			addr = stack.Start
+		}
+		if err := ptrace.WriteMem(t.tid, addr, data); err != nil {
+			return fmt.Errorf("restore %d bytes at %#x of task %d: %w", len(data), addr, t.tid, err)
+		}
+	}
+	regs := ev.Regs
+	return ptrace.SetRegs(t.tid, &regs)
+}
+
+// mapRegion maps one recorded area at its recorded address: a file area
+// from the trace's copy (privately: replay never writes a file), else
+// anonymous memory.
+func (r *replayer) mapRegion(rem *tracee.Remote, m trace.Mapping) error {
+	length := m.End - m.Start
+	flags := uint64(m.Flags)&^(unix.MAP_SHARED|unix.MAP_SHARED_VALIDATE|unix.MAP_GROWSDOWN) | unix.MAP_PRIVATE | unix.MAP_FIXED
+	if m.File == "" {
+		if m.Flags&unix.MAP_SHARED != 0 {
+			flags = flags&^unix.MAP_PRIVATE | unix.MAP_SHARED
+		}
+		_, err := rem.Check("mmap", unix.SYS_MMAP, m.Start, length, uint64(m.Prot), flags|unix.MAP_ANONYMOUS, ^uint64(0), 0)
+		return err
+	}
+	path, err := rem.ScratchString(0, r.rd.File(m.File))
+	if err != nil {
+		return err
+	}
+	fd, err := rem.Check("open "+m.Name, unix.SYS_OPENAT, uint64(0xffffffffffffff9c), path, unix.O_RDONLY|unix.O_CLOEXEC)
+	if err != nil {
+		return err
+	}
+	_, err = rem.Check("mmap "+m.Name, unix.SYS_MMAP, m.Start, length, uint64(m.Prot), flags&^unix.MAP_ANONYMOUS, fd, m.Offset)
+	rem.Syscall(unix.SYS_CLOSE, fd)
+	return err
+}
+
+func (r *replayer) task(ev *trace.Event) (*rtask, error) {
+	t := r.tasks[ev.Tid]
+	if t == nil {
+		return nil, r.diverge(fmt.Sprintf("%v event for a task this replay does not know", ev.Kind))
+	}
+	return t, nil
+}
+
+// advance resumes t until its next stop (a syscall entry, which SYSEMU skips,
+// or a signal) and returns that stop.
+func (r *replayer) advance(t *rtask) (ptrace.Stop, error) {
+	sig := t.resumeSig
+	t.resumeSig = 0
+	if err := ptrace.Sysemu(t.tid, sig); err != nil {
+		return ptrace.Stop{}, err
+	}
+	return ptrace.Wait(t.tid)
+}
+
+func (r *replayer) checkRegs(got, want *ptrace.Regs, what string) error {
+	if *got == *want {
+		return nil
+	}
+	g, w := trace.RegValues(got), trace.RegValues(want)
+	var diffs []string
+	for i := range g {
+		if g[i] != w[i] {
+			diffs = append(diffs, fmt.Sprintf("%-8s replay %#x, recorded %#x", trace.RegNames[i], g[i], w[i]))
+		}
+	}
+	return r.diverge(what+": registers differ", diffs...)
+}
+
+func (r *replayer) step(ev *trace.Event) error {
+	t, err := r.task(ev)
+	if err != nil {
+		return err
+	}
+	switch ev.Kind {
+	case trace.KindSyscallEntry:
+		return r.syscallEntry(t, ev)
+	case trace.KindSyscallExit:
+		return r.syscallExit(t, ev)
+	case trace.KindNewTask:
+		return r.newTask(t, ev)
+	case trace.KindExec:
+		return r.exec(t, ev)
+	case trace.KindSignal:
+		return r.signal(t, ev)
+	case trace.KindRdtsc:
+		return r.rdtsc(t, ev)
+	case trace.KindTaskExit:
+		return r.taskExit(t, ev)
+	}
+	return r.diverge(fmt.Sprintf("unexpected event kind %v", ev.Kind))
+}
+
+func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
+	name := syscalls.Name(int(ev.Nr))
+	st, err := r.advance(t)
+	if err != nil {
+		return err
+	}
+	if st.Kind() != ptrace.SyscallStop {
+		return r.diverge(fmt.Sprintf("expected syscall %s, got %v", name, st))
+	}
+	var regs ptrace.Regs
+	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
+		return err
+	}
+	if err := r.checkRegs(&regs, &ev.Regs, "at entry to "+name); err != nil {
+		return err
+	}
+	t.entry = regs
+	t.execDone = false
+	if ev.Flags&trace.FlagRefused != 0 {
+		return nil
+	}
+	ent := syscalls.Lookup(int(ev.Nr))
+	switch {
+	case ent.Rule == syscalls.Execute || ent.Rule == syscalls.ExecuteKeepResult:
+	case ent.Rule == syscalls.Special && executedAtEntry(int(ev.Nr)):
+	default:
+		return nil
+	}
+	// Run it for real: back up over the syscall instruction and re-enter.
+	regs.Rip -= 2
+	regs.Rax = regs.Orig_rax
+	if err := ptrace.SetRegs(t.tid, &regs); err != nil {
+		return err
+	}
+	if err := tracee.Enter(t.tid); err != nil {
+		return r.diverge(fmt.Sprintf("re-entering %s: %v", name, err))
+	}
+	t.inKernel = true
+	return ptrace.Syscall(t.tid, 0)
+}
+
+// executedAtEntry lists the special syscalls replay starts for real at their
+// entry event; mmap is made at its exit (when the address is known) and
+// execve at its exec event.
+func executedAtEntry(nr int) bool {
+	switch nr {
+	case unix.SYS_CLONE, unix.SYS_CLONE3, unix.SYS_FORK, unix.SYS_VFORK,
+		unix.SYS_EXIT, unix.SYS_EXIT_GROUP, unix.SYS_RT_SIGRETURN:
+		return true
+	}
+	return false
+}
+
+// collect waits for the exit stop of a syscall that runs for real, handling
+// the task's other stops on the way.
+func (r *replayer) collect(t *rtask) (int64, error) {
+	for {
+		st, err := ptrace.Wait(t.tid)
+		if err != nil {
+			return 0, err
+		}
+		switch st.Kind() {
+		case ptrace.SyscallStop:
+			t.inKernel = false
+			var regs ptrace.Regs
+			if err := ptrace.GetRegs(t.tid, &regs); err != nil {
+				return 0, err
+			}
+			return int64(regs.Rax), nil
+		case ptrace.EventStop:
+			if err := ptrace.Syscall(t.tid, 0); err != nil {
+				return 0, err
+			}
+		default:
+			return 0, r.diverge(fmt.Sprintf("waiting for %s to return: unexpected %v", syscalls.Name(int(t.entry.Orig_rax)), st))
+		}
+	}
+}
+
+func (r *replayer) syscallExit(t *rtask, ev *trace.Event) error {
+	name := syscalls.Name(int(ev.Nr))
+	if t.inKernel {
+		got, err := r.collect(t)
+		if err != nil {
+			return err
+		}
+		ent := syscalls.Lookup(int(ev.Nr))
+		if got != ev.Ret && ent.Rule != syscalls.ExecuteKeepResult && !isCloneFamily(int(ev.Nr)) {
+			return r.diverge(fmt.Sprintf("%s returned %d in replay, %d when recorded", name, got, ev.Ret))
+		}
+	}
+	if ev.Nr == unix.SYS_MMAP && ev.Ret >= 0 && !t.execDone {
+		if err := r.mmap(t, ev); err != nil {
+			return err
+		}
+	}
+	for _, w := range ev.Mem {
+		if err := ptrace.WriteMem(t.tid, w.Addr, w.Data); err != nil {
+			return fmt.Errorf("event %d: write %s output: %w", r.rd.Count(), name, err)
+		}
+	}
+	var regs ptrace.Regs
+	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
+		return err
+	}
+	regs.Rax = uint64(ev.Ret)
+	if err := ptrace.SetRegs(t.tid, &regs); err != nil {
+		return err
+	}
+	if ev.Echo != 0 {
+		return r.echo(t, ev)
+	}
+	return nil
+}
+
+func isCloneFamily(nr int) bool {
+	return nr == unix.SYS_CLONE || nr == unix.SYS_CLONE3 || nr == unix.SYS_FORK || nr == unix.SYS_VFORK
+}
+
+// mmap makes the recorded mapping at the recorded address.
+func (r *replayer) mmap(t *rtask, ev *trace.Event) error {
+	a := t.entry
+	m := trace.Mapping{Start: uint64(ev.Ret), End: uint64(ev.Ret) + (a.Rsi+4095)&^4095,
+		Prot: uint32(a.Rdx), Flags: uint32(a.R10), Offset: a.R9}
+	if len(ev.Maps) > 0 {
+		m = ev.Maps[0]
+	}
+	rem, err := tracee.NewRemote(t.tid, r.site)
+	if err != nil {
+		return err
+	}
+	if err := r.mapRegion(rem, m); err != nil {
+		return r.diverge(fmt.Sprintf("cannot remake mapping at %#x: %v", m.Start, err))
+	}
+	return rem.Close()
+}
+
+// echo re-emits what the program wrote to the recorder's stdout or stderr,
+// reading it from the replayed program's own memory.
+func (r *replayer) echo(t *rtask, ev *trace.Event) error {
+	out := r.opt.Stdout
+	if ev.Echo == 2 {
+		out = r.opt.Stderr
+	}
+	var bufs [][2]uint64
+	if ev.Nr == unix.SYS_WRITE {
+		bufs = append(bufs, [2]uint64{t.entry.Rsi, uint64(ev.Ret)})
+	} else {
+		iov := make([]byte, 16*t.entry.Rdx)
+		if err := ptrace.ReadMem(t.tid, t.entry.Rsi, iov); err != nil {
+			return err
+		}
+		left := uint64(ev.Ret)
+		for i := uint64(0); i < t.entry.Rdx && left > 0; i++ {
+			base, n := le64(iov[16*i:]), le64(iov[16*i+8:])
+			n = min(n, left)
+			bufs = append(bufs, [2]uint64{base, n})
+			left -= n
+		}
+	}
+	for _, b := range bufs {
+		data := make([]byte, b[1])
+		if err := ptrace.ReadMem(t.tid, b[0], data); err != nil {
+			return err
+		}
+		out.Write(data)
+	}
+	return nil
+}
+
+func le64(b []byte) uint64 {
+	var v uint64
+	for i := 7; i >= 0; i-- {
+		v = v<<8 | uint64(b[i])
+	}
+	return v
+}
+
+func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
+	if !t.inKernel {
+		return r.diverge("new task while its parent is not in clone")
+	}
+	st, err := ptrace.Wait(t.tid)
+	if err != nil {
+		return err
+	}
+	if st.Kind() != ptrace.EventStop {
+		return r.diverge(fmt.Sprintf("expected a clone event, got %v", st))
+	}
+	msg, err := ptrace.EventMsg(t.tid)
+	if err != nil {
+		return err
+	}
+	child := &rtask{rec: int32(ev.Ret), tid: int(msg)}
+	if st, err = ptrace.Wait(child.tid); err != nil {
+		return err
+	}
+	if st.Kind() != ptrace.SignalStop || st.Signal() != int(unix.SIGSTOP) {
+		return r.diverge(fmt.Sprintf("new task %d: expected its first stop, got %v", child.tid, st))
+	}
+	r.tasks[child.rec] = child
+	return ptrace.Syscall(t.tid, 0)
+}
+
+// exec runs the recorded execve for real, on the trace's copy of the new
+// program, then rebuilds the image as recorded.
+func (r *replayer) exec(t *rtask, ev *trace.Event) error {
+	regs := t.entry
+	rem, err := tracee.NewRemote(t.tid, r.site)
+	if err != nil {
+		return err
+	}
+	path, err := rem.ScratchString(0, r.rd.File(ev.Path))
+	if err != nil {
+		return err
+	}
+	if regs.Orig_rax == unix.SYS_EXECVEAT {
+		regs.Rsi, regs.Rdx = regs.Rdx, regs.R10
+	}
+	regs.Rip -= 2
+	regs.Rax = unix.SYS_EXECVE
+	regs.Orig_rax = unix.SYS_EXECVE
+	regs.Rdi = path
+	if err := ptrace.SetRegs(t.tid, &regs); err != nil {
+		return err
+	}
+	sawExec := false
+	for done := false; !done; {
+		if err := ptrace.Syscall(t.tid, 0); err != nil {
+			return err
+		}
+		st, err := ptrace.Wait(t.tid)
+		if err != nil {
+			return err
+		}
+		switch {
+		case st.Kind() == ptrace.EventStop && st.Event() == unix.PTRACE_EVENT_EXEC:
+			sawExec = true
+		case st.Kind() == ptrace.SyscallStop:
+			done = sawExec
+		default:
+			return r.diverge(fmt.Sprintf("execve: unexpected %v", st))
+		}
+	}
+	t.execDone = true
+	return r.rebuild(t, ev)
+}
+
+func (r *replayer) signal(t *rtask, ev *trace.Event) error {
+	sig := int(int32(ev.Siginfo[0]) | int32(ev.Siginfo[1])<<8)
+	var st ptrace.Stop
+	var err error
+	if ev.Flags&trace.FlagSyncSignal != 0 {
+		st, err = r.advance(t)
+	} else {
+		// Queue it the way the recorder did: resuming from this stop with a
+		// signal makes the kernel send it before any user instruction runs.
+		if err = ptrace.Sysemu(t.tid, sig); err == nil {
+			st, err = ptrace.Wait(t.tid)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if st.Kind() != ptrace.SignalStop || st.Signal() != sig {
+		return r.diverge(fmt.Sprintf("expected signal %v, got %v", unix.Signal(sig), st))
+	}
+	var regs ptrace.Regs
+	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
+		return err
+	}
+	if err := r.checkRegs(&regs, &ev.Regs, "at signal "+unix.SignalName(unix.Signal(sig))); err != nil {
+		return err
+	}
+	si := ptrace.Siginfo(ev.Siginfo)
+	if err := ptrace.SetSiginfo(t.tid, &si); err != nil {
+		return err
+	}
+	t.resumeSig = sig
+	return nil
+}
+
+func (r *replayer) rdtsc(t *rtask, ev *trace.Event) error {
+	st, err := r.advance(t)
+	if err != nil {
+		return err
+	}
+	if st.Kind() != ptrace.SignalStop || st.Signal() != int(unix.SIGSEGV) {
+		return r.diverge(fmt.Sprintf("expected rdtsc, got %v", st))
+	}
+	var regs ptrace.Regs
+	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
+		return err
+	}
+	if err := r.checkRegs(&regs, &ev.Regs, "at rdtsc"); err != nil {
+		return err
+	}
+	record.ApplyRdtsc(&regs, ev)
+	return ptrace.SetRegs(t.tid, &regs)
+}
+
+func (r *replayer) taskExit(t *rtask, ev *trace.Event) error {
+	if !t.inKernel {
+		sig := t.resumeSig
+		t.resumeSig = 0
+		if err := ptrace.Cont(t.tid, sig); err != nil && !ptrace.IsGone(err) {
+			return err
+		}
+	}
+	for {
+		st, err := ptrace.Wait(t.tid)
+		if err != nil {
+			return err
+		}
+		switch st.Kind() {
+		case ptrace.Exited, ptrace.Killed:
+			delete(r.tasks, t.rec)
+			want := unix.WaitStatus(ev.Ret)
+			if st.Status != want {
+				return r.diverge(fmt.Sprintf("task ended with status %#x in replay, %#x when recorded", uint32(st.Status), uint32(want)))
+			}
+			if len(r.tasks) == 0 || t.rec == r.leader {
+				r.res.Status = st.Status
+			}
+			return nil
+		case ptrace.SignalStop:
+			// A task being killed may still stop for a signal on its way out.
+			if err := ptrace.Cont(t.tid, st.Signal()); err != nil && !ptrace.IsGone(err) {
+				return err
+			}
+		default:
+			if err := ptrace.Cont(t.tid, 0); err != nil && !ptrace.IsGone(err) {
+				return err
+			}
+		}
+	}
+}
+
+// ErrIncomplete is returned when the trace ended without its end event.
+var ErrIncomplete = trace.ErrIncomplete
+
+// IsDivergence reports whether err is a replay divergence.
+func IsDivergence(err error) bool {
+	var d *Divergence
+	return errors.As(err, &d)
+}

@@ -1,0 +1,103 @@
+// Package syscalls is rewind's x86-64 Linux syscall table: for every syscall
+// number, how it is recorded (which memory the kernel writes into the tracee)
+// and how it is replayed (emulated from the trace, or executed for real
+// because it shapes the address space or kernel-held task state).
+//
+// The table is deliberately explicit: every number the kernel defines has an
+// entry (a test enforces it), so a syscall rewind does not understand is
+// refused loudly, by name, instead of being recorded wrongly.
+package syscalls
+
+import "fmt"
+
+// Rule says how a syscall is treated in replay.
+type Rule uint8
+
+const (
+	// Emulate: replay skips the syscall and feeds the recorded result and
+	// the recorded memory writes. Most syscalls are like this.
+	Emulate Rule = iota
+	// Execute: replay runs the syscall for real (it changes the address
+	// space or kernel state that later execution depends on); its result
+	// must equal the recorded one, else replay diverges.
+	Execute
+	// ExecuteKeepResult: replay runs the syscall for real but its result
+	// legitimately differs (it names a thread id); the recorded result is
+	// what the tracee sees.
+	ExecuteKeepResult
+	// Special: record and replay handle it with dedicated code (mmap of a
+	// file, execve, clone, exit...). The entry still describes its outputs.
+	Special
+	// Unsupported: the recorder makes the syscall fail with ENOSYS and warns
+	// once, naming it; programs normally fall back (as they do on older
+	// kernels). Replay feeds the same ENOSYS.
+	Unsupported
+)
+
+func (r Rule) String() string {
+	switch r {
+	case Emulate:
+		return "emulate"
+	case Execute:
+		return "execute"
+	case ExecuteKeepResult:
+		return "execute-keep-result"
+	case Special:
+		return "special"
+	case Unsupported:
+		return "unsupported"
+	}
+	return fmt.Sprintf("Rule(%d)", uint8(r))
+}
+
+// MemReader reads tracee memory; output rules that follow pointers (iovec
+// arrays, socklen_t in/out parameters, msghdr) use it at syscall exit.
+type MemReader interface {
+	ReadMem(addr uint64, buf []byte) error
+}
+
+// Call is one syscall as seen at its exit: number, arguments and result.
+type Call struct {
+	Nr   int
+	Args [6]uint64
+	Ret  int64
+	Mem  MemReader
+}
+
+// Region is a range of tracee memory the kernel may have written.
+type Region struct {
+	Addr uint64
+	Len  int
+}
+
+// Outputs computes the regions a completed syscall wrote. It is called only
+// when the syscall succeeded (Ret >= 0) unless the entry sets OutOnError.
+type Outputs func(c *Call) ([]Region, error)
+
+// Entry describes one syscall number.
+type Entry struct {
+	Name string
+	Rule Rule
+	// Out lists what the kernel writes into tracee memory; nil means nothing.
+	Out Outputs
+	// OutOnError: compute Out even when the syscall failed.
+	OutOnError bool
+	// Refuse, when set, is consulted at syscall entry during recording: a
+	// non-empty reason means the recorder skips the call, makes it fail with
+	// -errno and warns with the reason (an ioctl whose outputs are unknown).
+	Refuse func(args [6]uint64) (errno int, reason string)
+	// Note says why an entry is unsupported or special (shown to users).
+	Note string
+}
+
+// Lookup returns the table entry for nr. Numbers outside the table (never
+// defined by the kernel) get an Unsupported entry named "syscall_N".
+func Lookup(nr int) *Entry {
+	if nr >= 0 && nr < len(table) && table[nr].Name != "" {
+		return &table[nr]
+	}
+	return &Entry{Name: fmt.Sprintf("syscall_%d", nr), Rule: Unsupported, Note: "not a known x86-64 syscall number"}
+}
+
+// Name returns the syscall's name, or "syscall_N".
+func Name(nr int) string { return Lookup(nr).Name }

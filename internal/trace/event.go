@@ -1,0 +1,296 @@
+package trace
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// Kind is the type of an event in the stream.
+type Kind uint8
+
+const (
+	// KindExec: a task finished execve (or the initial exec). Carries the
+	// registers after rewind's setup, the address-space layout and the
+	// contents of every writable mapping, so replay can rebuild the image
+	// exactly even if the files on the replay machine differ.
+	KindExec Kind = iota + 1
+	// KindSyscallEntry: a task reached a syscall; carries its registers, which
+	// replay compares (the divergence check).
+	KindSyscallEntry
+	// KindSyscallExit: the task is resumed after the syscall; carries the
+	// result and every byte the kernel wrote into the task's memory.
+	KindSyscallExit
+	// KindSignal: a signal is delivered to a task at this point.
+	KindSignal
+	// KindRdtsc: the task executed rdtsc/rdtscp (trapped); carries the value.
+	KindRdtsc
+	// KindNewTask: a clone/fork/vfork created a task with this tid.
+	KindNewTask
+	// KindTaskExit: a task ended; Status is its wait status.
+	KindTaskExit
+	// KindEnd: the recording finished normally.
+	KindEnd
+)
+
+var kindNames = map[Kind]string{
+	KindExec: "exec", KindSyscallEntry: "syscall-entry", KindSyscallExit: "syscall-exit",
+	KindSignal: "signal", KindRdtsc: "rdtsc", KindNewTask: "new-task", KindTaskExit: "task-exit", KindEnd: "end",
+}
+
+func (k Kind) String() string {
+	if s, ok := kindNames[k]; ok {
+		return s
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// MemWrite is a range of tracee memory and the bytes it holds.
+type MemWrite struct {
+	Addr uint64
+	Data []byte
+}
+
+// Mapping describes one virtual memory area.
+type Mapping struct {
+	Start, End uint64
+	Prot       uint32 // PROT_*
+	Flags      uint32 // MAP_PRIVATE or MAP_SHARED, plus MAP_ANONYMOUS / MAP_GROWSDOWN
+	Offset     uint64
+	File       string // name under the trace's files/ directory; "" if anonymous
+	Name       string // what /proc/PID/maps showed ("[stack]", the original path, ...)
+}
+
+// Event is one entry of the event stream. Which fields are meaningful
+// depends on Kind; the encoding writes only those.
+type Event struct {
+	Kind Kind
+	Tid  int32
+	// Regs: task registers (Exec, SyscallEntry, Signal, Rdtsc).
+	Regs unix.PtraceRegs
+	// Nr: syscall number (SyscallEntry, SyscallExit).
+	Nr int32
+	// Ret: syscall result (SyscallExit); new tid (NewTask); wait status (TaskExit).
+	Ret int64
+	// Mem: memory to write (SyscallExit outputs; Exec writable contents).
+	Mem []MemWrite
+	// Maps: address space after exec (Exec); the file mapping made (SyscallExit of mmap).
+	Maps []Mapping
+	// Siginfo: the delivered signal (Signal).
+	Siginfo [128]byte
+	// Flags: per-kind flags, see Flag*.
+	Flags uint32
+	// Values: rdtsc results rax, rdx, rcx (Rdtsc); errno forced by the recorder (SyscallEntry).
+	Values [3]uint64
+	// Echo: 1 or 2 when a write went to the recorder's stdout/stderr (SyscallExit).
+	Echo uint8
+	// Path: exe name under files/ (Exec).
+	Path string
+}
+
+const (
+	// FlagRefused (SyscallEntry): the recorder skipped the syscall; Values[0] is the errno.
+	FlagRefused = 1 << iota
+	// FlagSyncSignal (Signal): a fault raised by the instruction at Regs.Rip,
+	// which replay reproduces by itself; otherwise replay injects the signal.
+	FlagSyncSignal
+	// FlagRdtscp (Rdtsc): the instruction was rdtscp (3 bytes, writes rcx).
+	FlagRdtscp
+)
+
+const regsSize = 27 * 8
+
+func appendRegs(b []byte, r *unix.PtraceRegs) []byte {
+	for _, v := range regsSlice(r) {
+		b = binary.LittleEndian.AppendUint64(b, *v)
+	}
+	return b
+}
+
+func regsSlice(r *unix.PtraceRegs) []*uint64 {
+	return []*uint64{&r.R15, &r.R14, &r.R13, &r.R12, &r.Rbp, &r.Rbx, &r.R11, &r.R10, &r.R9, &r.R8,
+		&r.Rax, &r.Rcx, &r.Rdx, &r.Rsi, &r.Rdi, &r.Orig_rax, &r.Rip, &r.Cs, &r.Eflags, &r.Rsp,
+		&r.Ss, &r.Fs_base, &r.Gs_base, &r.Ds, &r.Es, &r.Fs, &r.Gs}
+}
+
+// RegNames names the registers in the order regsSlice lists them.
+var RegNames = []string{"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8",
+	"rax", "rcx", "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp",
+	"ss", "fs_base", "gs_base", "ds", "es", "fs", "gs"}
+
+// RegValues returns the registers as a slice in RegNames order.
+func RegValues(r *unix.PtraceRegs) []uint64 {
+	p := regsSlice(r)
+	v := make([]uint64, len(p))
+	for i := range p {
+		v[i] = *p[i]
+	}
+	return v
+}
+
+func appendBytes(b, data []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(data)))
+	return append(b, data...)
+}
+
+func (e *Event) hasRegs() bool {
+	switch e.Kind {
+	case KindExec, KindSyscallEntry, KindSignal, KindRdtsc:
+		return true
+	}
+	return false
+}
+
+// Append encodes e onto b.
+func (e *Event) Append(b []byte) []byte {
+	b = append(b, byte(e.Kind))
+	b = binary.AppendVarint(b, int64(e.Tid))
+	b = binary.AppendVarint(b, int64(e.Nr))
+	b = binary.AppendVarint(b, e.Ret)
+	b = binary.AppendUvarint(b, uint64(e.Flags))
+	b = append(b, e.Echo)
+	if e.hasRegs() {
+		b = appendRegs(b, &e.Regs)
+	}
+	for _, v := range e.Values {
+		b = binary.AppendUvarint(b, v)
+	}
+	b = appendBytes(b, []byte(e.Path))
+	if e.Kind == KindSignal {
+		b = append(b, e.Siginfo[:]...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.Mem)))
+	for _, m := range e.Mem {
+		b = binary.AppendUvarint(b, m.Addr)
+		b = appendBytes(b, m.Data)
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.Maps)))
+	for _, m := range e.Maps {
+		b = binary.AppendUvarint(b, m.Start)
+		b = binary.AppendUvarint(b, m.End)
+		b = binary.AppendUvarint(b, uint64(m.Prot))
+		b = binary.AppendUvarint(b, uint64(m.Flags))
+		b = binary.AppendUvarint(b, m.Offset)
+		b = appendBytes(b, []byte(m.File))
+		b = appendBytes(b, []byte(m.Name))
+	}
+	return b
+}
+
+var errShort = errors.New("event truncated")
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errShort
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = errShort
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes(n int) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if n < 0 || n > len(d.b) {
+		d.err = errShort
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) blob() []byte {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.err = errShort
+		return nil
+	}
+	return d.bytes(int(n))
+}
+
+// decodeEvent decodes one event from the front of b and returns the rest.
+// Slices in the event alias b.
+func decodeEvent(b []byte) (Event, []byte, error) {
+	d := &decoder{b: b}
+	var e Event
+	k := d.bytes(1)
+	if d.err != nil {
+		return e, nil, d.err
+	}
+	e.Kind = Kind(k[0])
+	if _, ok := kindNames[e.Kind]; !ok {
+		return e, nil, fmt.Errorf("unknown event kind %d", k[0])
+	}
+	e.Tid = int32(d.varint())
+	e.Nr = int32(d.varint())
+	e.Ret = d.varint()
+	e.Flags = uint32(d.uvarint())
+	if ec := d.bytes(1); ec != nil {
+		e.Echo = ec[0]
+	}
+	if e.hasRegs() {
+		rb := d.bytes(regsSize)
+		if rb != nil {
+			for i, p := range regsSlice(&e.Regs) {
+				*p = binary.LittleEndian.Uint64(rb[i*8:])
+			}
+		}
+	}
+	for i := range e.Values {
+		e.Values[i] = d.uvarint()
+	}
+	e.Path = string(d.blob())
+	if e.Kind == KindSignal {
+		copy(e.Siginfo[:], d.bytes(128))
+	}
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		return e, nil, errShort
+	}
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		addr := d.uvarint()
+		e.Mem = append(e.Mem, MemWrite{Addr: addr, Data: d.blob()})
+	}
+	n = d.uvarint()
+	if n > uint64(len(d.b)) {
+		return e, nil, errShort
+	}
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		var m Mapping
+		m.Start = d.uvarint()
+		m.End = d.uvarint()
+		m.Prot = uint32(d.uvarint())
+		m.Flags = uint32(d.uvarint())
+		m.Offset = d.uvarint()
+		m.File = string(d.blob())
+		m.Name = string(d.blob())
+		e.Maps = append(e.Maps, m)
+	}
+	return e, d.b, d.err
+}

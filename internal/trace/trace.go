@@ -1,0 +1,290 @@
+// Package trace is rewind's on-disk trace: a directory holding a JSON
+// header, a stream of events in self-delimiting zstd blocks, and copies of
+// every file the recorded programs mapped. The writer streams (memory does
+// not grow with the run); the reader stops cleanly at the last whole block
+// of a trace whose recorder was killed. docs/trace-format.md is the spec.
+package trace
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Version is the trace format version. Bump it on every incompatible change.
+const Version = 1
+
+const (
+	headerFile = "header.json"
+	eventsFile = "events"
+	// FilesDir holds the preserved mapped files and executables.
+	FilesDir   = "files"
+	blockMagic = 0x31425752 // "RWB1"
+	blockHead  = 16
+	// flush a block when this much is buffered, or after flushInterval.
+	flushBytes    = 1 << 20
+	flushInterval = 250 * time.Millisecond
+	maxBlock      = 1 << 30
+)
+
+// Header describes a recording.
+type Header struct {
+	Version    int       `json:"version"`
+	Program    string    `json:"program"`
+	Exe        string    `json:"exe"`
+	Argv       []string  `json:"argv"`
+	Env        []string  `json:"env"`
+	Cwd        string    `json:"cwd"`
+	CPU        string    `json:"cpu"`
+	CPUFlags   string    `json:"cpu_flags"`
+	Kernel     string    `json:"kernel"`
+	Ticks      string    `json:"ticks"`
+	StackLimit [2]uint64 `json:"stack_rlimit"`
+	Recorded   time.Time `json:"recorded"`
+	RecorderV  string    `json:"recorder_version"`
+}
+
+// Error is a problem with a trace directory, with the path it concerns.
+type Error struct {
+	Path string
+	Msg  string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("trace %s: %s: %v", e.Path, e.Msg, e.Err)
+	}
+	return fmt.Sprintf("trace %s: %s", e.Path, e.Msg)
+}
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrIncomplete is returned by Reader.Next at the end of a trace whose
+// recorder never wrote the end event (it was killed or crashed).
+var ErrIncomplete = errors.New("trace is incomplete: the recorder did not finish it (it was killed?); replayed up to its last complete block")
+
+// Writer streams events into a trace directory.
+type Writer struct {
+	Dir   string
+	f     *os.File
+	enc   *zstd.Encoder
+	buf   []byte
+	last  time.Time
+	count int
+	out   []byte
+}
+
+// Create makes dir (0700) and writes the header.
+func Create(dir string, h *Header) (*Writer, error) {
+	if err := os.MkdirAll(filepath.Join(dir, FilesDir), 0o700); err != nil {
+		return nil, &Error{dir, "create trace directory", err}
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, &Error{dir, "make trace directory private", err}
+	}
+	h.Version = Version
+	hb, err := json.MarshalIndent(h, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, headerFile), append(hb, '\n'), 0o600); err != nil {
+		return nil, &Error{dir, "write header", err}
+	}
+	f, err := os.OpenFile(filepath.Join(dir, eventsFile), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, &Error{dir, "create event stream", err}
+	}
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &Writer{Dir: dir, f: f, enc: enc, last: time.Now()}, nil
+}
+
+// Append adds an event; it returns the event's number (from 1).
+func (w *Writer) Append(e *Event) (int, error) {
+	w.buf = e.Append(w.buf)
+	w.count++
+	if len(w.buf) >= flushBytes || time.Since(w.last) >= flushInterval {
+		if err := w.Flush(); err != nil {
+			return w.count, err
+		}
+	}
+	return w.count, nil
+}
+
+// Count is the number of events appended so far.
+func (w *Writer) Count() int { return w.count }
+
+// Flush writes the buffered events as one block.
+func (w *Writer) Flush() error {
+	w.last = time.Now()
+	if len(w.buf) == 0 {
+		return nil
+	}
+	w.out = w.enc.EncodeAll(w.buf, w.out[:0])
+	var head [blockHead]byte
+	binary.LittleEndian.PutUint32(head[0:], blockMagic)
+	binary.LittleEndian.PutUint32(head[4:], uint32(len(w.buf)))
+	binary.LittleEndian.PutUint32(head[8:], uint32(len(w.out)))
+	binary.LittleEndian.PutUint32(head[12:], crc32.ChecksumIEEE(w.out))
+	if _, err := w.f.Write(append(head[:], w.out...)); err != nil {
+		return &Error{w.Dir, "write event block", err}
+	}
+	w.buf = w.buf[:0]
+	return nil
+}
+
+// Close appends the end event, flushes and closes the stream.
+func (w *Writer) Close() error {
+	if _, err := w.Append(&Event{Kind: KindEnd}); err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		return &Error{w.Dir, "sync event stream", err}
+	}
+	return w.f.Close()
+}
+
+// Abandon flushes what is buffered without marking the trace complete.
+func (w *Writer) Abandon() {
+	w.Flush()
+	w.f.Close()
+}
+
+// ReadHeader reads and checks a trace's header.
+func ReadHeader(dir string) (*Header, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, &Error{dir, "cannot open", err}
+	}
+	if !st.IsDir() {
+		return nil, &Error{dir, "not a trace directory", nil}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, headerFile))
+	if err != nil {
+		return nil, &Error{dir, "not a rewind trace (no readable header)", err}
+	}
+	var h Header
+	if err := json.Unmarshal(b, &h); err != nil {
+		return nil, &Error{dir, "header is corrupt", err}
+	}
+	if h.Version != Version {
+		return nil, &Error{dir, fmt.Sprintf("trace format version %d, this rewind reads version %d", h.Version, Version), nil}
+	}
+	return &h, nil
+}
+
+// Reader reads a trace's events in order.
+type Reader struct {
+	Dir    string
+	Header *Header
+	f      *os.File
+	r      *bufio.Reader
+	dec    *zstd.Decoder
+	rest   []byte
+	n      int // events returned
+	blocks int
+	ended  bool
+}
+
+// Open opens a trace for reading.
+func Open(dir string) (*Reader, error) {
+	h, err := ReadHeader(dir)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(filepath.Join(dir, eventsFile))
+	if err != nil {
+		return nil, &Error{dir, "cannot open event stream", err}
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxBlock))
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &Reader{Dir: dir, Header: h, f: f, r: bufio.NewReaderSize(f, 1<<20), dec: dec}, nil
+}
+
+// Close releases the reader.
+func (r *Reader) Close() error {
+	r.dec.Close()
+	return r.f.Close()
+}
+
+// Count is the number of events returned so far; the last one returned has this number.
+func (r *Reader) Count() int { return r.n }
+
+// File returns the path of a preserved file.
+func (r *Reader) File(name string) string { return filepath.Join(r.Dir, FilesDir, name) }
+
+// Next returns the next event. At the end of a complete trace it returns
+// io.EOF; at the end of an incomplete one, ErrIncomplete.
+func (r *Reader) Next() (*Event, error) {
+	if r.ended {
+		return nil, io.EOF
+	}
+	for len(r.rest) == 0 {
+		if err := r.readBlock(); err != nil {
+			return nil, err
+		}
+	}
+	e, rest, err := decodeEvent(r.rest)
+	if err != nil {
+		return nil, &Error{r.Dir, fmt.Sprintf("event %d in block %d is corrupt", r.n+1, r.blocks), err}
+	}
+	r.rest = rest
+	r.n++
+	if e.Kind == KindEnd {
+		r.ended = true
+		return nil, io.EOF
+	}
+	return &e, nil
+}
+
+func (r *Reader) readBlock() error {
+	var head [blockHead]byte
+	if _, err := io.ReadFull(r.r, head[:]); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return ErrIncomplete
+		}
+		return &Error{r.Dir, "read event stream", err}
+	}
+	if binary.LittleEndian.Uint32(head[0:]) != blockMagic {
+		return &Error{r.Dir, fmt.Sprintf("event block %d is corrupt (bad magic)", r.blocks+1), nil}
+	}
+	rawLen := binary.LittleEndian.Uint32(head[4:])
+	zLen := binary.LittleEndian.Uint32(head[8:])
+	if rawLen > maxBlock || zLen > maxBlock {
+		return &Error{r.Dir, fmt.Sprintf("event block %d is corrupt (impossible size)", r.blocks+1), nil}
+	}
+	z := make([]byte, zLen)
+	if _, err := io.ReadFull(r.r, z); err != nil {
+		// A partly written last block: the recorder died while writing it.
+		return ErrIncomplete
+	}
+	if crc32.ChecksumIEEE(z) != binary.LittleEndian.Uint32(head[12:]) {
+		return &Error{r.Dir, fmt.Sprintf("event block %d is corrupt (checksum mismatch)", r.blocks+1), nil}
+	}
+	// A fresh buffer per block: events handed out alias it.
+	raw, err := r.dec.DecodeAll(z, nil)
+	if err != nil || len(raw) != int(rawLen) {
+		return &Error{r.Dir, fmt.Sprintf("event block %d is corrupt (does not decompress)", r.blocks+1), err}
+	}
+	r.rest = raw
+	r.blocks++
+	return nil
+}

@@ -1,0 +1,300 @@
+// Package tracee holds what rewind knows how to do to a stopped task beyond
+// raw ptrace: run a syscall inside it (rr calls these remote syscalls), read
+// its address-space layout, and walk its initial stack. Every function here
+// must run on the tracer thread (see package ptrace) with the task stopped.
+package tracee
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/rewind-dbg/rewind/internal/ptrace"
+	"golang.org/x/sys/unix"
+)
+
+// VMA is one line of /proc/PID/maps.
+type VMA struct {
+	Start, End uint64
+	Perms      string // "r-xp"
+	Offset     uint64
+	Inode      uint64
+	Path       string
+}
+
+// Prot converts the permission letters to PROT_* bits.
+func (v VMA) Prot() uint32 {
+	var p uint32
+	if v.Perms[0] == 'r' {
+		p |= unix.PROT_READ
+	}
+	if v.Perms[1] == 'w' {
+		p |= unix.PROT_WRITE
+	}
+	if v.Perms[2] == 'x' {
+		p |= unix.PROT_EXEC
+	}
+	return p
+}
+
+// Shared reports a MAP_SHARED mapping.
+func (v VMA) Shared() bool { return v.Perms[3] == 's' }
+
+// Special reports kernel-provided areas that rewind neither saves nor rebuilds.
+func (v VMA) Special() bool {
+	switch v.Path {
+	case "[vdso]", "[vvar]", "[vvar_vclock]", "[vsyscall]", "[uprobes]":
+		return true
+	}
+	return false
+}
+
+// ReadMaps parses /proc/PID/maps.
+func ReadMaps(pid int) ([]VMA, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		return nil, fmt.Errorf("read address space of task %d: %w", pid, err)
+	}
+	var out []VMA
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 5 {
+			continue
+		}
+		var v VMA
+		se := strings.SplitN(f[0], "-", 2)
+		v.Start, _ = strconv.ParseUint(se[0], 16, 64)
+		v.End, _ = strconv.ParseUint(se[1], 16, 64)
+		v.Perms = f[1]
+		v.Offset, _ = strconv.ParseUint(f[2], 16, 64)
+		v.Inode, _ = strconv.ParseUint(f[4], 10, 64)
+		if len(f) >= 6 {
+			// Paths may contain spaces; take everything after the inode column.
+			line := sc.Text()
+			idx := strings.Index(line, f[5])
+			v.Path = line[idx:]
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// SyscallSite finds a syscall instruction (0f 05) in the task's vDSO, which
+// stays mapped at the same address for the life of the image (ASLR is off
+// under rewind). Remote syscalls jump there, so they work even while the
+// rest of the image is being unmapped and rebuilt.
+func SyscallSite(pid int) (uint64, error) {
+	maps, err := ReadMaps(pid)
+	if err != nil {
+		return 0, err
+	}
+	for _, v := range maps {
+		if v.Path != "[vdso]" {
+			continue
+		}
+		buf := make([]byte, v.End-v.Start)
+		if err := ptrace.ReadMem(pid, v.Start, buf); err != nil {
+			return 0, fmt.Errorf("read vDSO of task %d: %w", pid, err)
+		}
+		if i := bytes.Index(buf, []byte{0x0f, 0x05}); i >= 0 {
+			return v.Start + uint64(i), nil
+		}
+	}
+	return 0, fmt.Errorf("task %d has no vDSO with a syscall instruction; rewind needs one for remote syscalls", pid)
+}
+
+// Remote runs syscalls inside a stopped task by pointing it at a syscall
+// instruction and single-stepping through the syscall-entry and -exit stops.
+type Remote struct {
+	Tid  int
+	Site uint64
+	save ptrace.Regs
+	// scratch is memory below the stack pointer used for arguments.
+	scratch     uint64
+	scratchSave []byte
+}
+
+const scratchSize = 8192
+
+// NewRemote saves the task's registers and a scratch area below its stack
+// pointer; Close restores both.
+func NewRemote(tid int, site uint64) (*Remote, error) {
+	r := &Remote{Tid: tid, Site: site}
+	if err := ptrace.GetRegs(tid, &r.save); err != nil {
+		return nil, err
+	}
+	r.scratch = (r.save.Rsp - 256 - scratchSize) &^ 15
+	r.scratchSave = make([]byte, scratchSize)
+	if err := ptrace.ReadMem(tid, r.scratch, r.scratchSave); err != nil {
+		return nil, fmt.Errorf("save scratch memory of task %d: %w", tid, err)
+	}
+	return r, nil
+}
+
+// Scratch copies data into the scratch area at offset off and returns its address.
+func (r *Remote) Scratch(off int, data []byte) (uint64, error) {
+	if off+len(data) > scratchSize {
+		return 0, fmt.Errorf("remote syscall argument too large (%d bytes)", len(data))
+	}
+	return r.scratch + uint64(off), ptrace.WriteMem(r.Tid, r.scratch+uint64(off), data)
+}
+
+// ScratchString copies a NUL-terminated string into the scratch area.
+func (r *Remote) ScratchString(off int, s string) (uint64, error) {
+	return r.Scratch(off, append([]byte(s), 0))
+}
+
+// Syscall runs one syscall in the task and returns its raw result.
+func (r *Remote) Syscall(nr int, args ...uint64) (int64, error) {
+	regs := r.save
+	regs.Rip = r.Site
+	regs.Rax = uint64(nr)
+	regs.Orig_rax = ^uint64(0)
+	a := [6]*uint64{&regs.Rdi, &regs.Rsi, &regs.Rdx, &regs.R10, &regs.R8, &regs.R9}
+	for i, v := range args {
+		*a[i] = v
+	}
+	if err := ptrace.SetRegs(r.Tid, &regs); err != nil {
+		return 0, err
+	}
+	if err := EnterAndLeave(r.Tid); err != nil {
+		return 0, fmt.Errorf("remote syscall %d: %w", nr, err)
+	}
+	if err := ptrace.GetRegs(r.Tid, &regs); err != nil {
+		return 0, err
+	}
+	return int64(regs.Rax), nil
+}
+
+// Check runs a syscall and turns a negative result into an error.
+func (r *Remote) Check(name string, nr int, args ...uint64) (uint64, error) {
+	ret, err := r.Syscall(nr, args...)
+	if err != nil {
+		return 0, err
+	}
+	if ret < 0 && ret > -4096 {
+		return 0, fmt.Errorf("remote %s in task %d: %w", name, r.Tid, unix.Errno(-ret))
+	}
+	return uint64(ret), nil
+}
+
+// Close restores the scratch memory and registers.
+func (r *Remote) Close() error {
+	if err := ptrace.WriteMem(r.Tid, r.scratch, r.scratchSave); err != nil {
+		return err
+	}
+	return ptrace.SetRegs(r.Tid, &r.save)
+}
+
+// Auxv types rewind cares about.
+const (
+	AtNull        = 0
+	AtIgnore      = 1
+	AtSysinfoEhdr = 33
+)
+
+// HideVDSO rewrites the AT_SYSINFO_EHDR entry of the initial stack's auxv
+// to AT_IGNORE, so that libc and the Go runtime fall back to real syscalls
+// for clock_gettime and friends, which rewind records. rsp must point at
+// argc (the state right after execve).
+func HideVDSO(pid int, rsp uint64) error {
+	word := func(addr uint64) (uint64, error) {
+		var b [8]byte
+		err := ptrace.ReadMem(pid, addr, b[:])
+		return binary.LittleEndian.Uint64(b[:]), err
+	}
+	argc, err := word(rsp)
+	if err != nil {
+		return fmt.Errorf("read initial stack of task %d: %w", pid, err)
+	}
+	p := rsp + 8 + (argc+1)*8
+	for i := 0; i < 1<<16; i++ { // environment
+		v, err := word(p)
+		if err != nil {
+			return err
+		}
+		p += 8
+		if v == 0 {
+			break
+		}
+	}
+	for i := 0; i < 256; i++ {
+		typ, err := word(p)
+		if err != nil {
+			return err
+		}
+		if typ == AtNull {
+			return nil
+		}
+		if typ == AtSysinfoEhdr {
+			var b [8]byte
+			binary.LittleEndian.PutUint64(b[:], AtIgnore)
+			return ptrace.WriteMem(pid, p, b[:])
+		}
+		p += 16
+	}
+	return fmt.Errorf("task %d: auxv not terminated", pid)
+}
+
+// EnterAndLeave resumes a task whose registers point at a syscall
+// instruction, through the syscall's entry, until its exit stop. A stale
+// exit report of a syscall that SYSEMU skipped, and seccomp stops, are passed
+// over.
+func EnterAndLeave(tid int) error {
+	entered := false
+	for {
+		if err := ptrace.Syscall(tid, 0); err != nil {
+			return err
+		}
+		st, err := ptrace.Wait(tid)
+		if err != nil {
+			return err
+		}
+		switch st.Kind() {
+		case ptrace.SeccompStop:
+			continue
+		case ptrace.SyscallStop:
+		default:
+			return fmt.Errorf("task %d: unexpected %v in a syscall", tid, st)
+		}
+		op, err := ptrace.SyscallOp(tid)
+		if err != nil {
+			return err
+		}
+		if op == ptrace.OpEntry {
+			entered = true
+		} else if op == ptrace.OpExit && entered {
+			return nil
+		}
+	}
+}
+
+// Enter resumes a task whose registers point at a syscall instruction until
+// the syscall's entry stop (skipping a stale exit report, as EnterAndLeave).
+func Enter(tid int) error {
+	for {
+		if err := ptrace.Syscall(tid, 0); err != nil {
+			return err
+		}
+		st, err := ptrace.Wait(tid)
+		if err != nil {
+			return err
+		}
+		if st.Kind() != ptrace.SyscallStop {
+			return fmt.Errorf("task %d: unexpected %v entering a syscall", tid, st)
+		}
+		op, err := ptrace.SyscallOp(tid)
+		if err != nil {
+			return err
+		}
+		if op == ptrace.OpEntry {
+			return nil
+		}
+	}
+}
