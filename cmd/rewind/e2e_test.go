@@ -343,7 +343,10 @@ func TestRecorderKilled(t *testing.T) {
 	}
 	defer unix.Close(pidfd)
 	cmd.Process.Signal(syscall.SIGKILL)
-	go func() { for sc.Scan() {} }()
+	go func() {
+		for sc.Scan() {
+		}
+	}()
 	cmd.Wait()
 	// The tracee must die with its recorder: wait for its pidfd to signal exit.
 	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}

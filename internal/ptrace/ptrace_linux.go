@@ -67,10 +67,12 @@ func wrap(op string, tid int, err error) error {
 // or exited between two requests).
 func IsGone(err error) bool { return errors.Is(err, unix.ESRCH) }
 
-func SetOptions(tid, opts int) error { return wrap("SETOPTIONS", tid, unix.PtraceSetOptions(tid, opts)) }
-func Cont(tid, sig int) error        { return wrap("CONT", tid, unix.PtraceCont(tid, sig)) }
-func Syscall(tid, sig int) error     { return wrap("SYSCALL", tid, unix.PtraceSyscall(tid, sig)) }
-func SingleStep(tid int) error       { return wrap("SINGLESTEP", tid, unix.PtraceSingleStep(tid)) }
+func SetOptions(tid, opts int) error {
+	return wrap("SETOPTIONS", tid, unix.PtraceSetOptions(tid, opts))
+}
+func Cont(tid, sig int) error    { return wrap("CONT", tid, unix.PtraceCont(tid, sig)) }
+func Syscall(tid, sig int) error { return wrap("SYSCALL", tid, unix.PtraceSyscall(tid, sig)) }
+func SingleStep(tid int) error   { return wrap("SINGLESTEP", tid, unix.PtraceSingleStep(tid)) }
 
 // Sysemu resumes tid until its next syscall entry, which the kernel then
 // skips: replay supplies the result.
@@ -97,7 +99,9 @@ func (s *Siginfo) Code() int  { return int(int32(le32(s[8:]))) }
 // Addr is si_addr for fault signals.
 func (s *Siginfo) Addr() uint64 { return le64(s[16:]) }
 
-func le32(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
 func le64(b []byte) uint64 { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }
 
 // Stop is a decoded wait status.

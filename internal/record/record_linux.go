@@ -78,17 +78,17 @@ type task struct {
 }
 
 type recorder struct {
-	opt      Options
-	w        *trace.Writer
-	files    *fileStore
-	tasks    map[int]*task
-	ready    []*task
-	cur      *task
-	leader   int
-	result   Result
-	outID    [3]fileID // identities of the recorder's stdout (1) and stderr (2)
-	warned   map[string]bool
-	lastStop time.Time
+	opt    Options
+	w      *trace.Writer
+	files  *fileStore
+	tasks  map[int]*task
+	ready  []*task
+	cur    *task
+	leader int
+	result Result
+	outID  [3]fileID // identities of the recorder's stdout (1) and stderr (2)
+	warned map[string]bool
+	cpu    int
 }
 
 type fileID struct{ dev, ino uint64 }
@@ -119,6 +119,7 @@ func Record(opt Options) (*Result, error) {
 		Program: filepath.Base(path), Exe: path, Argv: opt.Argv, Env: opt.Env, Cwd: cwd,
 		CPU: fp.CPU, CPUFlags: fp.Flags, Kernel: fp.Kernel, Ticks: "syscall-points",
 		StackLimit: [2]uint64{stack.Cur, stack.Max}, Recorded: time.Now().UTC(), RecorderV: opt.Version,
+		CPUIndex: FirstCPU(),
 	}
 	w, err := trace.Create(opt.Dir, h)
 	if err != nil {
@@ -128,7 +129,7 @@ func Record(opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &recorder{opt: opt, w: w, files: files, tasks: map[int]*task{}, warned: map[string]bool{}}
+	r := &recorder{opt: opt, w: w, files: files, tasks: map[int]*task{}, warned: map[string]bool{}, cpu: h.CPUIndex}
 	for fd := 1; fd <= 2; fd++ {
 		r.outID[fd], _ = statID(fmt.Sprintf("/proc/self/fd/%d", fd))
 	}
@@ -148,9 +149,14 @@ func Record(opt Options) (*Result, error) {
 const addrNoRandomize = 0x0040000
 
 // Spawn starts argv under ptrace with address-space randomisation off and
-// returns the pid, stopped after its execve. It must run on the tracer
+// returns the pid, stopped after its execve, bound to one CPU. It must run on the tracer
 // thread: the child inherits that thread's personality and tracer.
-func Spawn(path string, argv, env []string, dir string, files []uintptr) (int, error) {
+func Spawn(path string, argv, env []string, dir string, files []uintptr, cpu int) (int, error) {
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return 0, fmt.Errorf("bind tracee to CPU %d: %w", cpu, err)
+	}
 	old, _, _ := unix.RawSyscall(unix.SYS_PERSONALITY, 0xffffffff, 0, 0)
 	unix.RawSyscall(unix.SYS_PERSONALITY, old|addrNoRandomize, 0, 0)
 	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
@@ -262,7 +268,7 @@ func (r *recorder) append(e *trace.Event) error {
 }
 
 func (r *recorder) run(path, cwd string) error {
-	pid, err := Spawn(path, r.opt.Argv, r.opt.Env, cwd, []uintptr{0, 1, 2})
+	pid, err := Spawn(path, r.opt.Argv, r.opt.Env, cwd, []uintptr{0, 1, 2}, r.cpu)
 	if err != nil {
 		return err
 	}
@@ -710,4 +716,17 @@ func (r *recorder) forwardSignals(pid int) func() {
 		}
 	}()
 	return func() { signal.Stop(ch); close(done) }
+}
+
+// FirstCPU is the lowest CPU this process may run on.
+func FirstCPU() int {
+	var set unix.CPUSet
+	if unix.SchedGetaffinity(0, &set) == nil {
+		for i := 0; i < 1024; i++ {
+			if set.IsSet(i) {
+				return i
+			}
+		}
+	}
+	return 0
 }

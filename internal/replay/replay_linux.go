@@ -148,7 +148,13 @@ func (r *replayer) spawn(ev *trace.Event) error {
 		dir = "/"
 	}
 	fd := null.Fd()
-	pid, err := record.Spawn(r.rd.File(ev.Path), h.Argv, h.Env, dir, []uintptr{fd, fd, fd})
+	cpu := h.CPUIndex
+	var avail unix.CPUSet
+	if unix.SchedGetaffinity(0, &avail) == nil && !avail.IsSet(cpu) {
+		fmt.Fprintf(r.opt.Stderr, "rewind: warning: the recording ran on CPU %d, which this replay may not use; a program that reads cpuid may diverge\n", cpu)
+		cpu = record.FirstCPU()
+	}
+	pid, err := record.Spawn(r.rd.File(ev.Path), h.Argv, h.Env, dir, []uintptr{fd, fd, fd}, cpu)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}

@@ -279,16 +279,18 @@ func clone3Out(c *Call) ([]Region, error) {
 }
 
 // capget(hdr, data): version 1 headers get one 12-byte struct, later
-// versions two. An unknown version fails with EINVAL and the kernel stores
-// its preferred version in the header (libcap probes this way), so the
-// entry sets OutOnError.
+// versions two. An unknown version makes the kernel store its preferred
+// version in the header and fail with EINVAL, or succeed when data is NULL
+// (libcap probes this way), so the header is covered too and the entry sets
+// OutOnError.
 func capgetOut(c *Call) ([]Region, error) {
 	const capV1 = 0x19980330
-	if c.Ret == -errEINVAL {
-		return span(c.Args[0], 4)
-	}
-	if c.Ret < 0 || c.Args[1] == 0 {
+	if c.Ret != 0 && c.Ret != -errEINVAL {
 		return nil, nil
+	}
+	rs, _ := span(c.Args[0], 4)
+	if c.Ret != 0 || c.Args[1] == 0 {
+		return rs, nil
 	}
 	n := uint64(24)
 	if c.Args[0] != 0 {
@@ -300,7 +302,11 @@ func capgetOut(c *Call) ([]Region, error) {
 			n = 12
 		}
 	}
-	return span(c.Args[1], n)
+	r, err := span(c.Args[1], n)
+	if err != nil {
+		return nil, err
+	}
+	return append(rs, r...), nil
 }
 
 // name_to_handle_at(dirfd, path, handle, mount_id, flags): the handle is

@@ -75,11 +75,6 @@ func fixed(arg, n int) Outputs {
 	return func(c *Call) ([]Region, error) { return span(c.Args[arg], uint64(n)) }
 }
 
-// retBytes: Ret bytes at the pointer in arg.
-func retBytes(arg int) Outputs {
-	return func(c *Call) ([]Region, error) { return span(c.Args[arg], retLen(c)) }
-}
-
 // retUpTo: Ret bytes at the pointer in arg, but never more than the buffer
 // length in lenArg. Some calls return a size larger than what they copied
 // (recv with MSG_TRUNC, getxattr probing with size 0).
@@ -125,17 +120,6 @@ func all(outs ...Outputs) Outputs {
 			rs = append(rs, r...)
 		}
 		return rs, nil
-	}
-}
-
-// onSuccess runs out only when the call succeeded; for entries that set
-// OutOnError because some other output is written on failure too.
-func onSuccess(out Outputs) Outputs {
-	return func(c *Call) ([]Region, error) {
-		if c.Ret < 0 {
-			return nil, nil
-		}
-		return out(c)
 	}
 }
 

@@ -781,3 +781,15 @@ func TestCloneAndHandles(t *testing.T) {
 	rs = outputs(t, Call{Nr: unix.SYS_NAME_TO_HANDLE_AT, Args: [6]uint64{0, 0x100, 0x1000, 0x2000}, Mem: m})
 	wantRegions(t, "name_to_handle_at", rs, Region{0x1000, 20}, Region{0x2000, 4})
 }
+
+func TestCapget(t *testing.T) {
+	m := fakeMem{}
+	m.putU32(0x100, 0x20080522) // _LINUX_CAPABILITY_VERSION_3
+	rs := outputs(t, Call{Nr: unix.SYS_CAPGET, Args: [6]uint64{0x100, 0x200}, Mem: m})
+	wantRegions(t, "capget v3", rs, Region{0x100, 4}, Region{0x200, 24})
+	m.putU32(0x100, 0x19980330) // version 1: one struct
+	rs = outputs(t, Call{Nr: unix.SYS_CAPGET, Args: [6]uint64{0x100, 0x200}, Mem: m})
+	wantRegions(t, "capget v1", rs, Region{0x100, 4}, Region{0x200, 12})
+	rs = outputs(t, Call{Nr: unix.SYS_CAPGET, Args: [6]uint64{0x100, 0x200}, Ret: -errEINVAL, Mem: m})
+	wantRegions(t, "capget probe", rs, Region{0x100, 4})
+}

@@ -49,8 +49,11 @@ type Header struct {
 	Kernel     string    `json:"kernel"`
 	Ticks      string    `json:"ticks"`
 	StackLimit [2]uint64 `json:"stack_rlimit"`
-	Recorded   time.Time `json:"recorded"`
-	RecorderV  string    `json:"recorder_version"`
+	// CPUIndex is the CPU every task was bound to: cpuid reports the APIC id
+	// of the CPU it runs on and cannot be trapped, so replay binds to it too.
+	CPUIndex  int       `json:"cpu_index"`
+	Recorded  time.Time `json:"recorded"`
+	RecorderV string    `json:"recorder_version"`
 }
 
 // Error is a problem with a trace directory, with the path it concerns.
