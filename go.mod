@@ -3,7 +3,6 @@ module github.com/rewind-dbg/rewind
 go 1.26.8
 
 require (
-	github.com/klauspost/compress v1.20.4 // indirect
-	golang.org/x/arch v0.33.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
+	github.com/klauspost/compress v1.20.4
+	golang.org/x/sys v0.50.0
 )

@@ -61,12 +61,6 @@ func run(args []string) int {
 	return 1
 }
 
-// exitCode is returned by commands that finished and want a specific status
-// (the recorded program's) without printing anything.
-type exitCode int
-
-func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
-
 func dispatch(args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, usage)

@@ -386,7 +386,9 @@ func (r *recorder) syscallEntry(t *task) error {
 	ev := &trace.Event{Kind: trace.KindSyscallEntry, Tid: int32(t.tid), Nr: int32(nr), Regs: t.entry}
 	t.refused = 0
 	if ent.Rule == syscalls.Unsupported {
-		r.warn("sys:"+ent.Name, "%s is not supported (%s); it fails with ENOSYS under rewind", ent.Name, ent.Note)
+		if !ent.Quiet {
+			r.warn("sys:"+ent.Name, "%s is not supported (%s); it fails with ENOSYS under rewind", ent.Name, ent.Note)
+		}
 		t.refused = int(unix.ENOSYS)
 	} else if ent.Refuse != nil {
 		if errno, why := ent.Refuse(args(&t.entry)); why != "" {
@@ -407,7 +409,12 @@ func (r *recorder) syscallEntry(t *task) error {
 		return err
 	}
 	t.state = stInSyscall
-	r.release(t)
+	if nr != unix.SYS_EXIT && nr != unix.SYS_EXIT_GROUP {
+		r.release(t)
+	}
+	// An exiting task keeps the token until it is gone: the kernel clears
+	// its CLONE_CHILD_CLEARTID word on the way out, and a joining thread
+	// must see that at the same point in replay.
 	return r.gone(t, ptrace.Syscall(t.tid, 0))
 }
 
@@ -550,7 +557,11 @@ func (r *recorder) event(t *task, st ptrace.Stop) error {
 		return r.gone(t, ptrace.Syscall(t.tid, 0))
 	case unix.PTRACE_EVENT_EXIT:
 		t.state = stExiting
-		r.release(t)
+		if t.tid == t.pid {
+			// A group leader is reaped only after all its threads: keeping
+			// the token until then would deadlock.
+			r.release(t)
+		}
 		r.dropReady(t)
 		return r.gone(t, ptrace.Cont(t.tid, 0))
 	case unix.PTRACE_EVENT_STOP:

@@ -259,13 +259,35 @@ func (r *replayer) task(ev *trace.Event) (*rtask, error) {
 
 // advance resumes t until its next stop (a syscall entry, which SYSEMU skips,
 // or a signal) and returns that stop.
+//
+// Signals the kernel raises because replay really ran something (SIGCHLD
+// when a replayed child exits) are discarded: the recorded ones are injected
+// at their recorded points. Faults raised by the program's own instructions
+// are returned, since replay reproduces those itself.
 func (r *replayer) advance(t *rtask) (ptrace.Stop, error) {
-	sig := t.resumeSig
-	t.resumeSig = 0
-	if err := ptrace.Sysemu(t.tid, sig); err != nil {
-		return ptrace.Stop{}, err
+	for {
+		sig := t.resumeSig
+		t.resumeSig = 0
+		if err := ptrace.Sysemu(t.tid, sig); err != nil {
+			return ptrace.Stop{}, err
+		}
+		st, err := ptrace.Wait(t.tid)
+		if err != nil || st.Kind() != ptrace.SignalStop || isSyncFault(t.tid, st.Signal()) {
+			return st, err
+		}
 	}
-	return ptrace.Wait(t.tid)
+}
+
+// isSyncFault reports whether the signal tid is stopped for was raised by
+// the instruction it executed (kernel-generated fault codes).
+func isSyncFault(tid, sig int) bool {
+	switch unix.Signal(sig) {
+	case unix.SIGSEGV, unix.SIGBUS, unix.SIGILL, unix.SIGFPE, unix.SIGTRAP:
+	default:
+		return false
+	}
+	si, err := ptrace.GetSiginfo(tid)
+	return err != nil || si.Code() > 0
 }
 
 func (r *replayer) checkRegs(got, want *ptrace.Regs, what string) error {

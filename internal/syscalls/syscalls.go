@@ -86,11 +86,14 @@ type Entry struct {
 	// non-empty reason means the recorder skips the call, makes it fail with
 	// -errno and warns with the reason (an ioctl whose outputs are unknown).
 	Refuse func(args [6]uint64) (errno int, reason string)
+	// Quiet: refuse an Unsupported syscall without a warning, because
+	// libraries probe it and fall back as designed (glibc and rseq).
+	Quiet bool
 	// Note says why an entry is unsupported or special (shown to users).
 	Note string
 }
 
-// Lookup returns the table entry for nr. Numbers outside the table (never
+// Lookup returns the table entry for nr; callers must not modify it. Numbers outside the table (never
 // defined by the kernel) get an Unsupported entry named "syscall_N".
 func Lookup(nr int) *Entry {
 	if nr >= 0 && nr < len(table) && table[nr].Name != "" {

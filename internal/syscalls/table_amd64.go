@@ -357,7 +357,7 @@ var table = [...]Entry{
 	331: {Name: "pkey_free", Rule: Execute},
 	332: {Name: "statx", Rule: Emulate, Out: fixed(4, 256)},
 	333: {Name: "io_pgetevents", Rule: Unsupported, Note: noteAIO},
-	334: {Name: "rseq", Rule: Unsupported, Note: "glibc falls back when rseq fails; the kernel writes cpu ids into the rseq area nondeterministically"},
+	334: {Name: "rseq", Rule: Unsupported, Quiet: true, Note: "glibc falls back when rseq fails; the kernel writes cpu ids into the rseq area nondeterministically"},
 	335: {Name: "uretprobe", Rule: Unsupported, Note: noteUprobe},
 	336: {Name: "uprobe", Rule: Unsupported, Note: noteUprobe},
 

@@ -617,7 +617,7 @@ func TestIoctl(t *testing.T) {
 		return errno, reason, rs
 	}
 
-	errno, reason, rs := call(unix.TCGETS)
+	_, reason, rs := call(unix.TCGETS)
 	if reason != "" {
 		t.Errorf("TCGETS refused: %s", reason)
 	}
@@ -636,7 +636,7 @@ func TestIoctl(t *testing.T) {
 		}
 	}
 
-	errno, reason, _ = call(0x1234)
+	errno, reason, _ := call(0x1234)
 	if errno != 25 || reason == "" {
 		t.Errorf("ioctl 0x1234: errno %d reason %q, want ENOTTY and a reason", errno, reason)
 	}
