@@ -98,3 +98,9 @@ func SyscallOp(tid int) (int, error) {
 	err := rawPtrace(reqGetSyscallInfo, tid, uintptr(len(info)), uintptr(unsafe.Pointer(&info[0])))
 	return int(info[0]), wrap("GET_SYSCALL_INFO", tid, err)
 }
+
+// SingleStepSignal delivers sig and stops at the first instruction of its
+// handler (the kernel reports a SIGTRAP there).
+func SingleStepSignal(tid, sig int) error {
+	return wrap("SINGLESTEP", tid, rawPtrace(unix.PTRACE_SINGLESTEP, tid, 0, uintptr(sig)))
+}

@@ -75,6 +75,9 @@ type task struct {
 	resumeSig  int
 	pending    []ptrace.Siginfo // async signals deferred to the next syscall exit
 	injecting  *ptrace.Siginfo  // signal being delivered at this exit
+	// A new task is started (its first stop seen) and announced (its
+	// parent's clone event recorded) in either order; it runs when both.
+	started, announced bool
 }
 
 type recorder struct {
@@ -549,6 +552,10 @@ func (r *recorder) event(t *task, st ptrace.Stop) error {
 		if err := r.append(&trace.Event{Kind: trace.KindNewTask, Tid: int32(t.tid), Ret: int64(child)}); err != nil {
 			return err
 		}
+		c.announced = true
+		if c.started {
+			r.makeReady(c)
+		}
 		return r.gone(t, ptrace.Syscall(t.tid, 0))
 	case unix.PTRACE_EVENT_EXEC:
 		if err := r.recordExec(t); err != nil {
@@ -592,11 +599,15 @@ func (r *recorder) taskExited(t *task, st ptrace.Stop) error {
 // signal handles a signal-delivery-stop.
 func (r *recorder) signal(t *task, sig int) error {
 	if t.state == stNew {
-		// The initial stop of a new task (SIGSTOP); it joins the ready queue.
+		// The initial stop of a new task (SIGSTOP). It may run only once
+		// its parent's clone event has introduced it in the trace.
 		if sig != int(unix.SIGSTOP) {
 			return fmt.Errorf("task %d: first stop is signal %d, not SIGSTOP", t.tid, sig)
 		}
-		r.makeReady(t)
+		t.started = true
+		if t.announced {
+			r.makeReady(t)
+		}
 		return nil
 	}
 	si, err := ptrace.GetSiginfo(t.tid)

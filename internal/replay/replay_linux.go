@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/rewind-dbg/rewind/internal/machine"
@@ -53,6 +54,9 @@ func (d *Divergence) Error() string {
 	return b.String()
 }
 
+// debug, set by REWIND_DEBUG_REPLAY=1, logs every event as it is replayed.
+var debug = os.Getenv("REWIND_DEBUG_REPLAY") == "1"
+
 type rtask struct {
 	rec       int32 // tid in the recording
 	tid       int   // tid in this replay
@@ -61,7 +65,9 @@ type rtask struct {
 	// inKernel: the task was resumed into a syscall that runs for real and
 	// its exit stop has not been collected.
 	inKernel bool
-	execDone bool // the current syscall was an execve already completed
+	execDone bool  // the current syscall was an execve already completed
+	lastNr   int32 // the last syscall and its recorded result
+	lastRet  int64
 }
 
 type replayer struct {
@@ -77,7 +83,13 @@ type replayer struct {
 
 // Replay runs the whole trace without a debugger.
 func Replay(opt Options) (*Result, error) {
-	rd, err := trace.Open(opt.Dir)
+	// Paths of preserved files are handed to the tracee, which runs in the
+	// recorded working directory: they must be absolute.
+	dir, err := filepath.Abs(opt.Dir)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := trace.Open(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +136,9 @@ func (r *replayer) run() error {
 			return err
 		}
 		r.ev = ev
+		if debug {
+			fmt.Fprintf(r.opt.Stderr, "rewind: replay event %d task %d %v %s\n", r.rd.Count(), ev.Tid, ev.Kind, syscalls.Name(int(ev.Nr)))
+		}
 		if err := r.step(ev); err != nil {
 			return err
 		}
@@ -317,7 +332,10 @@ func (r *replayer) step(ev *trace.Event) error {
 	case trace.KindNewTask:
 		return r.newTask(t, ev)
 	case trace.KindExec:
-		return r.exec(t, ev)
+		if !t.execDone {
+			return r.diverge("exec event for a task that did not execve")
+		}
+		return nil
 	case trace.KindSignal:
 		return r.signal(t, ev)
 	case trace.KindRdtsc:
@@ -348,6 +366,20 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 	t.execDone = false
 	if ev.Flags&trace.FlagRefused != 0 {
 		return nil
+	}
+	if ev.Nr == unix.SYS_EXECVE || ev.Nr == unix.SYS_EXECVEAT {
+		// Run a successful execve now, not at its exec event: a vfork
+		// parent may be waiting for it in the kernel, and its exit event
+		// can come first.
+		tid := ev.Tid
+		execEv := r.rd.Find(
+			func(e *trace.Event) bool { return e.Tid == tid && e.Kind == trace.KindExec },
+			func(e *trace.Event) bool { return e.Tid == tid && e.Kind == trace.KindSyscallExit },
+			1<<20)
+		if execEv == nil {
+			return nil // it failed when recorded: emulate the failure
+		}
+		return r.exec(t, execEv)
 	}
 	ent := syscalls.Lookup(int(ev.Nr))
 	switch {
@@ -437,6 +469,7 @@ func (r *replayer) syscallExit(t *rtask, ev *trace.Event) error {
 	if err := ptrace.SetRegs(t.tid, &regs); err != nil {
 		return err
 	}
+	t.lastNr, t.lastRet = ev.Nr, ev.Ret
 	if ev.Echo != 0 {
 		return r.echo(t, ev)
 	}
@@ -580,9 +613,14 @@ func (r *replayer) signal(t *rtask, ev *trace.Event) error {
 	sig := int(int32(ev.Siginfo[0]) | int32(ev.Siginfo[1])<<8)
 	var st ptrace.Stop
 	var err error
+	var restore uint64
+	var ok bool
 	if ev.Flags&trace.FlagSyncSignal != 0 {
 		st, err = r.advance(t)
 	} else {
+		if restore, ok, err = r.underTempMask(t); err != nil {
+			return err
+		}
 		// Queue it the way the recorder did: resuming from this stop with a
 		// signal makes the kernel send it before any user instruction runs.
 		if err = ptrace.Sysemu(t.tid, sig); err == nil {
@@ -606,8 +644,96 @@ func (r *replayer) signal(t *rtask, ev *trace.Event) error {
 	if err := ptrace.SetSiginfo(t.tid, &si); err != nil {
 		return err
 	}
+	if ok {
+		return r.deliverRestoring(t, sig, restore)
+	}
 	t.resumeSig = sig
 	return nil
+}
+
+// tempMaskPtr returns where the last syscall's temporary signal mask is,
+// for the syscalls that install one while they wait (0 if none).
+func tempMaskPtr(t *rtask) uint64 {
+	a := &t.entry
+	switch t.lastNr {
+	case unix.SYS_RT_SIGSUSPEND:
+		return a.Rdi
+	case unix.SYS_PPOLL:
+		return a.R10
+	case unix.SYS_EPOLL_PWAIT, unix.SYS_EPOLL_PWAIT2:
+		return a.R8
+	case unix.SYS_PSELECT6:
+		if a.R9 != 0 {
+			var b [8]byte
+			if ptrace.ReadMem(t.tid, a.R9, b[:]) == nil {
+				return le64(b[:])
+			}
+		}
+	}
+	return 0
+}
+
+// underTempMask prepares delivery of a signal that, when recorded, arrived
+// while a syscall's temporary mask was in force (sigsuspend, pselect6,
+// ppoll, epoll_pwait): replay skipped that syscall, so it installs the
+// temporary mask itself, and returns the mask to restore after the handler.
+func (r *replayer) underTempMask(t *rtask) (restore uint64, ok bool, err error) {
+	ptr := tempMaskPtr(t)
+	if ptr == 0 || t.lastRet >= 0 {
+		return 0, false, nil
+	}
+	var mask [8]byte
+	if err := ptrace.ReadMem(t.tid, ptr, mask[:]); err != nil {
+		return 0, false, err
+	}
+	rem, err := tracee.NewRemote(t.tid, r.site)
+	if err != nil {
+		return 0, false, err
+	}
+	newp, err := rem.Scratch(0, mask[:])
+	if err != nil {
+		return 0, false, err
+	}
+	oldp := newp + 8
+	if _, err := rem.Check("rt_sigprocmask", unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, newp, oldp, 8); err != nil {
+		return 0, false, err
+	}
+	var old [8]byte
+	if err := ptrace.ReadMem(t.tid, oldp, old[:]); err != nil {
+		return 0, false, err
+	}
+	return le64(old[:]), true, rem.Close()
+}
+
+// ucSigmaskOffset is where uc_sigmask sits from the stack pointer at a
+// handler's first instruction: return address, uc_flags, uc_link, uc_stack
+// (24 bytes), uc_mcontext (256 bytes).
+const ucSigmaskOffset = 8 + 8 + 8 + 24 + 256
+
+// deliverRestoring delivers the pending signal by single-stepping into its
+// handler, then writes the mask to restore into the handler frame, as the
+// kernel does for a signal that interrupted a temporary-mask syscall.
+func (r *replayer) deliverRestoring(t *rtask, sig int, restore uint64) error {
+	if err := ptrace.SingleStepSignal(t.tid, sig); err != nil {
+		return err
+	}
+	st, err := ptrace.Wait(t.tid)
+	if err != nil {
+		return err
+	}
+	if st.Kind() != ptrace.SignalStop || st.Signal() != int(unix.SIGTRAP) {
+		// Default action without a handler (the task may be gone).
+		return r.diverge(fmt.Sprintf("delivering %v under a temporary mask: unexpected %v", unix.Signal(sig), st))
+	}
+	var regs ptrace.Regs
+	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
+		return err
+	}
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(restore >> (8 * i))
+	}
+	return ptrace.WriteMem(t.tid, regs.Rsp+ucSigmaskOffset, b[:])
 }
 
 func (r *replayer) rdtsc(t *rtask, ev *trace.Event) error {

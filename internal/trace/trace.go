@@ -193,15 +193,17 @@ func ReadHeader(dir string) (*Header, error) {
 
 // Reader reads a trace's events in order.
 type Reader struct {
-	Dir    string
-	Header *Header
-	f      *os.File
-	r      *bufio.Reader
-	dec    *zstd.Decoder
-	rest   []byte
-	n      int // events returned
-	blocks int
-	ended  bool
+	Dir      string
+	Header   *Header
+	f        *os.File
+	r        *bufio.Reader
+	dec      *zstd.Decoder
+	rest     []byte
+	n        int     // events returned
+	ahead    []Event // decoded by Find, not yet returned
+	aheadErr error
+	blocks   int
+	ended    bool
 }
 
 // Open opens a trace for reading.
@@ -237,6 +239,59 @@ func (r *Reader) File(name string) string { return filepath.Join(r.Dir, FilesDir
 // Next returns the next event. At the end of a complete trace it returns
 // io.EOF; at the end of an incomplete one, ErrIncomplete.
 func (r *Reader) Next() (*Event, error) {
+	if len(r.ahead) > 0 {
+		e := r.ahead[0]
+		r.ahead = r.ahead[1:]
+		return r.deliver(&e)
+	}
+	if r.aheadErr != nil {
+		return nil, r.aheadErr
+	}
+	e, err := r.decode()
+	if err != nil {
+		return nil, err
+	}
+	return r.deliver(e)
+}
+
+func (r *Reader) deliver(e *Event) (*Event, error) {
+	r.n++
+	if e.Kind == KindEnd {
+		r.ended = true
+		return nil, io.EOF
+	}
+	return e, nil
+}
+
+// Find looks ahead, without consuming anything, for the first coming event
+// that match accepts, giving up where stop accepts one first or after limit
+// events. Replay uses it to learn an execve's outcome at its entry.
+func (r *Reader) Find(match, stop func(*Event) bool, limit int) *Event {
+	for i := 0; i < limit; i++ {
+		for i >= len(r.ahead) {
+			if r.aheadErr != nil {
+				return nil
+			}
+			e, err := r.decode()
+			if err != nil {
+				r.aheadErr = err
+				return nil
+			}
+			r.ahead = append(r.ahead, *e)
+		}
+		e := &r.ahead[i]
+		if match(e) {
+			return e
+		}
+		if stop(e) || e.Kind == KindEnd {
+			return nil
+		}
+	}
+	return nil
+}
+
+// decode decodes the next event from the stream.
+func (r *Reader) decode() (*Event, error) {
 	if r.ended {
 		return nil, io.EOF
 	}
@@ -247,13 +302,11 @@ func (r *Reader) Next() (*Event, error) {
 	}
 	e, rest, err := decodeEvent(r.rest)
 	if err != nil {
-		return nil, &Error{r.Dir, fmt.Sprintf("event %d in block %d is corrupt", r.n+1, r.blocks), err}
+		return nil, &Error{r.Dir, fmt.Sprintf("event %d in block %d is corrupt", r.n+len(r.ahead)+1, r.blocks), err}
 	}
 	r.rest = rest
-	r.n++
 	if e.Kind == KindEnd {
 		r.ended = true
-		return nil, io.EOF
 	}
 	return &e, nil
 }
