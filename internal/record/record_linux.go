@@ -78,6 +78,8 @@ type task struct {
 	// A new task is started (its first stop seen) and announced (its
 	// parent's clone event recorded) in either order; it runs when both.
 	started, announced bool
+	// dying: another thread called exit_group; the task only exits now.
+	dying bool
 }
 
 type recorder struct {
@@ -376,6 +378,10 @@ func (r *recorder) release(t *task) {
 }
 
 func (r *recorder) makeReady(t *task) {
+	if t.dying {
+		t.exit = nil
+		return
+	}
 	t.state = stReady
 	r.ready = append(r.ready, t)
 }
@@ -414,6 +420,17 @@ func (r *recorder) syscallEntry(t *task) error {
 	t.state = stInSyscall
 	if nr != unix.SYS_EXIT && nr != unix.SYS_EXIT_GROUP {
 		r.release(t)
+	}
+	if nr == unix.SYS_EXIT_GROUP {
+		// The kernel kills the other threads now: those waiting to return
+		// from a syscall never get back to user space.
+		for _, o := range r.tasks {
+			if o.pid == t.pid && o != t {
+				o.dying = true
+				o.exit = nil
+				r.dropReady(o)
+			}
+		}
 	}
 	// An exiting task keeps the token until it is gone: the kernel clears
 	// its CLONE_CHILD_CLEARTID word on the way out, and a joining thread

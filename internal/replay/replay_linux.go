@@ -398,7 +398,22 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 		return r.diverge(fmt.Sprintf("re-entering %s: %v", name, err))
 	}
 	t.inKernel = true
-	return ptrace.Syscall(t.tid, 0)
+	if err := ptrace.Syscall(t.tid, 0); err != nil {
+		return err
+	}
+	if ev.Nr == unix.SYS_EXIT || ev.Nr == unix.SYS_EXIT_GROUP {
+		// Let the task through its exit stop now, as the recorder did: a
+		// vfork parent is released only when the child's memory is.
+		st, err := ptrace.Wait(t.tid)
+		if err != nil {
+			return err
+		}
+		if st.Kind() != ptrace.EventStop || st.Event() != unix.PTRACE_EVENT_EXIT {
+			return r.diverge(fmt.Sprintf("%s: unexpected %v", name, st))
+		}
+		return ptrace.Cont(t.tid, 0)
+	}
+	return nil
 }
 
 // executedAtEntry lists the special syscalls replay starts for real at their
@@ -466,6 +481,7 @@ func (r *replayer) syscallExit(t *rtask, ev *trace.Event) error {
 		return err
 	}
 	regs.Rax = uint64(ev.Ret)
+	r.restart(t, ev, &regs)
 	if err := ptrace.SetRegs(t.tid, &regs); err != nil {
 		return err
 	}
@@ -474,6 +490,38 @@ func (r *replayer) syscallExit(t *rtask, ev *trace.Event) error {
 		return r.echo(t, ev)
 	}
 	return nil
+}
+
+// Kernel-internal results of an interrupted syscall: the kernel restarts it
+// on the way back to user space unless a handler runs.
+const (
+	errRestartSys     = 512
+	errRestartNoIntr  = 513
+	errRestartNoHand  = 514
+	errRestartBlock   = 516
+	sysRestartSyscall = 219
+)
+
+// restart does what the kernel did when recorded: a syscall interrupted
+// by a signal that another thread took (or that needed no handler) was
+// restarted. When replay injects a signal here instead, the kernel does it.
+func (r *replayer) restart(t *rtask, ev *trace.Event, regs *ptrace.Regs) {
+	switch -ev.Ret {
+	case errRestartSys, errRestartNoIntr, errRestartNoHand, errRestartBlock:
+	default:
+		return
+	}
+	tid := ev.Tid
+	next := r.rd.Find(func(e *trace.Event) bool { return e.Tid == tid }, func(*trace.Event) bool { return false }, 1<<16)
+	if next != nil && next.Kind == trace.KindSignal {
+		return
+	}
+	regs.Rip -= 2
+	if -ev.Ret == errRestartBlock {
+		regs.Rax = sysRestartSyscall
+	} else {
+		regs.Rax = t.entry.Orig_rax
+	}
 }
 
 func isCloneFamily(nr int) bool {

@@ -249,8 +249,8 @@ func cloneIDs(c *Call, flags, pidfd, childTid, parentTid uint64) []Region {
 		if flags&cloneParentSetid != 0 {
 			add(parentTid)
 		}
-		if flags&clonePidfd != 0 && pidfd != parentTid {
-			add(pidfd)
+		if flags&clonePidfd != 0 && (pidfd != parentTid || flags&cloneParentSetid == 0) {
+			add(pidfd) // legacy clone stores the pidfd through parent_tid
 		}
 	} else if c.Ret == 0 && flags&cloneChildSetid != 0 {
 		add(childTid)

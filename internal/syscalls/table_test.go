@@ -764,6 +764,9 @@ func TestCloneAndHandles(t *testing.T) {
 	wantRegions(t, "clone parent", parent, Region{0x1000, 4})
 	child := outputs(t, Call{Nr: unix.SYS_CLONE, Args: [6]uint64{flags, 0x9000, 0x1000, 0x2000}, Ret: 0})
 	wantRegions(t, "clone child", child, Region{0x2000, 4})
+	// Go's os/exec: CLONE_VFORK|CLONE_VM|CLONE_PIDFD, pidfd through parent_tid.
+	pidfd := outputs(t, Call{Nr: unix.SYS_CLONE, Args: [6]uint64{0x5100, 0, 0x1000}, Ret: 1234})
+	wantRegions(t, "clone pidfd", pidfd, Region{0x1000, 4})
 
 	m := fakeMem{}
 	m.putU64(0x500, 0x1000|flags, 0x3000, 0x2000, 0x1000) // flags incl. CLONE_PIDFD, pidfd, child_tid, parent_tid
