@@ -65,8 +65,9 @@ type rtask struct {
 	// inKernel: the task was resumed into a syscall that runs for real and
 	// its exit stop has not been collected.
 	inKernel bool
-	execDone bool  // the current syscall was an execve already completed
-	lastNr   int32 // the last syscall and its recorded result
+	execDone bool   // the current syscall was an execve already completed
+	site     uint64 // a syscall instruction in the task's vDSO
+	lastNr   int32  // the last syscall and its recorded result
 	lastRet  int64
 }
 
@@ -75,7 +76,6 @@ type replayer struct {
 	rd    *trace.Reader
 	ev    *trace.Event
 	tasks map[int32]*rtask
-	site  uint64
 	res   Result
 	// leader is the recorded tid of the first task: its end is the program's.
 	leader int32
@@ -175,9 +175,6 @@ func (r *replayer) spawn(ev *trace.Event) error {
 	}
 	t := &rtask{rec: ev.Tid, tid: pid}
 	r.tasks[ev.Tid] = t
-	if r.site, err = tracee.SyscallSite(pid); err != nil {
-		return err
-	}
 	return r.rebuild(t, ev)
 }
 
@@ -187,7 +184,13 @@ func (r *replayer) spawn(ev *trace.Event) error {
 // address, writable memory gets its recorded contents and the registers
 // their recorded values.
 func (r *replayer) rebuild(t *rtask, ev *trace.Event) error {
-	rem, err := tracee.NewRemote(t.tid, r.site)
+	// The vDSO, where remote syscalls go, moves with the new image.
+	site, err := tracee.SyscallSite(t.tid)
+	if err != nil {
+		return err
+	}
+	t.site = site
+	rem, err := tracee.NewRemote(t.tid, t.site)
 	if err != nil {
 		return err
 	}
@@ -536,7 +539,7 @@ func (r *replayer) mmap(t *rtask, ev *trace.Event) error {
 	if len(ev.Maps) > 0 {
 		m = ev.Maps[0]
 	}
-	rem, err := tracee.NewRemote(t.tid, r.site)
+	rem, err := tracee.NewRemote(t.tid, t.site)
 	if err != nil {
 		return err
 	}
@@ -602,7 +605,7 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 	if err != nil {
 		return err
 	}
-	child := &rtask{rec: int32(ev.Ret), tid: int(msg)}
+	child := &rtask{rec: int32(ev.Ret), tid: int(msg), site: t.site}
 	if st, err = ptrace.Wait(child.tid); err != nil {
 		return err
 	}
@@ -617,7 +620,7 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 // program, then rebuilds the image as recorded.
 func (r *replayer) exec(t *rtask, ev *trace.Event) error {
 	regs := t.entry
-	rem, err := tracee.NewRemote(t.tid, r.site)
+	rem, err := tracee.NewRemote(t.tid, t.site)
 	if err != nil {
 		return err
 	}
@@ -734,7 +737,7 @@ func (r *replayer) underTempMask(t *rtask) (restore uint64, ok bool, err error) 
 	if err := ptrace.ReadMem(t.tid, ptr, mask[:]); err != nil {
 		return 0, false, err
 	}
-	rem, err := tracee.NewRemote(t.tid, r.site)
+	rem, err := tracee.NewRemote(t.tid, t.site)
 	if err != nil {
 		return 0, false, err
 	}

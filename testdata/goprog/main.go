@@ -8,10 +8,42 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"runtime"
+	"sync"
 	"time"
 )
 
+// goroutines runs workers that exchange values over channels, contend on a
+// mutex and allocate enough to make the garbage collector run.
+func goroutines() {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	total := 0
+	ch := make(chan []byte, 16)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 2000; i++ {
+				b := make([]byte, 1024+w)
+				ch <- b
+				mu.Lock()
+				total += len(<-ch)
+				mu.Unlock()
+			}
+		}(w)
+	}
+	wg.Wait()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Println("goroutines done", total, ms.NumGC > 0)
+}
+
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "-goroutines" {
+		goroutines()
+		os.Args = os.Args[:1]
+	}
 	fmt.Println("now", time.Now().UnixNano())
 	fmt.Println("rand", rand.Int63())
 	fmt.Println("pid", os.Getpid())

@@ -1,7 +1,7 @@
-package main
-
-// End-to-end tests: they build rewind and real test programs (C with gcc,
-// static Go), record them, replay them and compare what came out.
+// Package e2e holds rewind's end-to-end tests: they build rewind and real
+// test programs (C with gcc, static Go), record them and system binaries,
+// replay them and compare what came out.
+package e2e
 
 import (
 	"bufio"
@@ -11,19 +11,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/rewind-dbg/rewind/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
-var (
-	rewindBin string
-	progs     = map[string]string{} // test program name -> path
-	buildErr  error
-)
+var env *testutil.Env
 
 func TestMain(m *testing.M) {
 	tmp, err := os.MkdirTemp("", "rewind-e2e-")
@@ -31,120 +27,24 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	buildErr = buildAll(tmp)
+	env = testutil.Build(tmp)
 	code := m.Run()
 	os.RemoveAll(tmp)
 	os.Exit(code)
 }
 
-func buildAll(tmp string) error {
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		return err
-	}
-	rewindBin = filepath.Join(tmp, "rewind")
-	build := func(name string, cmd *exec.Cmd) error {
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("build %s: %v\n%s", name, err, out)
-		}
-		return nil
-	}
-	if err := build("rewind", exec.Command("go", "build", "-o", rewindBin, "./cmd/rewind")); err != nil {
-		return err
-	}
-	cs, _ := filepath.Glob(filepath.Join(root, "testdata/c/*.c"))
-	for _, c := range cs {
-		name := strings.TrimSuffix(filepath.Base(c), ".c")
-		progs[name] = filepath.Join(tmp, name)
-		progs[name+"-static"] = filepath.Join(tmp, name+"-static")
-		if err := build(name, exec.Command("gcc", "-O1", "-g", "-pthread", "-o", progs[name], c)); err != nil {
-			return err
-		}
-		if err := build(name+"-static", exec.Command("gcc", "-O1", "-g", "-static", "-pthread", "-o", progs[name+"-static"], c)); err != nil {
-			return err
-		}
-	}
-	progs["goprog"] = filepath.Join(tmp, "goprog")
-	gocmd := exec.Command("go", "build", "-o", progs["goprog"], "./testdata/goprog")
-	gocmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	return build("goprog", gocmd)
-}
-
-func needBuild(t *testing.T) {
-	t.Helper()
-	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
-		t.Skip("rewind records linux/amd64 only")
-	}
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-}
-
-type outcome struct {
-	stdout, stderr string
-	code           int
-}
-
-func runRewind(t *testing.T, env []string, args ...string) outcome {
-	t.Helper()
-	cmd := exec.Command(rewindBin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run rewind %v: %v", args, err)
-	}
-	if strings.Contains(errb.String(), "panic:") || strings.Contains(errb.String(), "goroutine ") {
-		t.Fatalf("rewind %v panicked:\n%s", args, errb.String())
-	}
-	return outcome{out.String(), errb.String(), code}
-}
-
-// withoutWarnings drops rewind's own warning lines from stderr.
-func withoutWarnings(s string) string {
-	var keep []string
-	for _, l := range strings.SplitAfter(s, "\n") {
-		if !strings.HasPrefix(l, "rewind: warning:") {
-			keep = append(keep, l)
-		}
-	}
-	return strings.Join(keep, "")
-}
-
-// recordReplay records argv into a new trace, replays it twice and checks
-// that stdout, stderr and the exit status are identical every time.
-func recordReplay(t *testing.T, argv ...string) (string, outcome) {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "trace")
-	rec := runRewind(t, nil, append([]string{"record", "-o", dir}, argv...)...)
-	for i := 0; i < 2; i++ {
-		rep := runRewind(t, nil, "replay", "-a", dir)
-		if rep.code != rec.code || rep.stdout != rec.stdout || withoutWarnings(rep.stderr) != withoutWarnings(rec.stderr) {
-			t.Fatalf("replay %d of %v differs from its recording\nrecorded (exit %d):\n%s\n%s\nreplayed (exit %d):\n%s\n%s",
-				i+1, argv, rec.code, rec.stdout, rec.stderr, rep.code, rep.stdout, rep.stderr)
-		}
-	}
-	return dir, rec
-}
-
 func TestNondeterministicC(t *testing.T) {
-	needBuild(t)
+	env.Need(t)
 	for _, name := range []string{"nondet", "nondet-static"} {
 		t.Run(name, func(t *testing.T) {
 			scratch := t.TempDir()
-			_, rec := recordReplay(t, progs[name], scratch)
-			if rec.code != 42 {
-				t.Fatalf("recorded exit %d, want 42; stderr:\n%s", rec.code, rec.stderr)
+			_, rec := env.RecordReplay(t, 2, nil, env.Progs[name], scratch)
+			if rec.Code != 42 {
+				t.Fatalf("recorded exit %d, want 42; stderr:\n%s", rec.Code, rec.Stderr)
 			}
 			for _, want := range []string{"realtime ", "rdtsc ", "getrandom ", "urandom ", "mapped: file written", "pipe: through the pipe", "dirent created-by-nondet"} {
-				if !strings.Contains(rec.stdout, want) {
-					t.Errorf("output lacks %q:\n%s", want, rec.stdout)
+				if !strings.Contains(rec.Stdout, want) {
+					t.Errorf("output lacks %q:\n%s", want, rec.Stdout)
 				}
 			}
 		})
@@ -152,17 +52,17 @@ func TestNondeterministicC(t *testing.T) {
 }
 
 func TestGoProgram(t *testing.T) {
-	needBuild(t)
+	env.Need(t)
 	input := filepath.Join(t.TempDir(), "input.txt")
 	os.WriteFile(input, []byte("hello from a file"), 0o644)
-	_, rec := recordReplay(t, progs["goprog"], input)
-	if rec.code != 7 || !strings.Contains(rec.stdout, `file "hello from a file"`) || !strings.Contains(rec.stdout, "slept true") {
-		t.Fatalf("unexpected recording (exit %d):\n%s\n%s", rec.code, rec.stdout, rec.stderr)
+	_, rec := env.RecordReplay(t, 2, nil, env.Progs["goprog"], input)
+	if rec.Code != 7 || !strings.Contains(rec.Stdout, `file "hello from a file"`) || !strings.Contains(rec.Stdout, "slept true") {
+		t.Fatalf("unexpected recording (exit %d):\n%s\n%s", rec.Code, rec.Stdout, rec.Stderr)
 	}
 }
 
 func TestSystemPrograms(t *testing.T) {
-	needBuild(t)
+	env.Need(t)
 	data := filepath.Join(t.TempDir(), "data")
 	os.WriteFile(data, bytes.Repeat([]byte("rewind "), 100000), 0o644)
 	cases := map[string][]string{
@@ -176,9 +76,9 @@ func TestSystemPrograms(t *testing.T) {
 			if _, err := exec.LookPath(argv[0]); err != nil {
 				t.Skipf("%s not installed", argv[0])
 			}
-			_, rec := recordReplay(t, argv...)
-			if rec.stdout == "" {
-				t.Fatalf("%v printed nothing; stderr:\n%s", argv, rec.stderr)
+			_, rec := env.RecordReplay(t, 2, nil, argv...)
+			if rec.Stdout == "" {
+				t.Fatalf("%v printed nothing; stderr:\n%s", argv, rec.Stderr)
 			}
 		})
 	}
@@ -186,24 +86,24 @@ func TestSystemPrograms(t *testing.T) {
 
 // TestReplayTouchesNothing: a replayed cp -a creates nothing.
 func TestReplayTouchesNothing(t *testing.T) {
-	needBuild(t)
+	env.Need(t)
 	src := filepath.Join(t.TempDir(), "src")
 	os.MkdirAll(filepath.Join(src, "sub"), 0o755)
 	os.WriteFile(filepath.Join(src, "a.txt"), []byte("alpha"), 0o644)
 	os.WriteFile(filepath.Join(src, "sub", "b.txt"), []byte("beta"), 0o600)
 	dst := filepath.Join(t.TempDir(), "dst")
 	dir := filepath.Join(t.TempDir(), "trace")
-	rec := runRewind(t, nil, "record", "-o", dir, "cp", "-a", src, dst)
-	if rec.code != 0 {
-		t.Fatalf("cp -a failed under record: %s", rec.stderr)
+	rec := env.Run(t, nil, "record", "-o", dir, "cp", "-a", src, dst)
+	if rec.Code != 0 {
+		t.Fatalf("cp -a failed under record: %s", rec.Stderr)
 	}
 	if b, err := os.ReadFile(filepath.Join(dst, "sub", "b.txt")); err != nil || string(b) != "beta" {
 		t.Fatalf("recorded cp -a did not copy: %v %q", err, b)
 	}
 	os.RemoveAll(dst)
-	rep := runRewind(t, nil, "replay", "-a", dir)
-	if rep.code != 0 {
-		t.Fatalf("replay failed (exit %d): %s", rep.code, rep.stderr)
+	rep := env.Run(t, nil, "replay", "-a", dir)
+	if rep.Code != 0 {
+		t.Fatalf("replay failed (exit %d): %s", rep.Code, rep.Stderr)
 	}
 	if _, err := os.Stat(dst); !os.IsNotExist(err) {
 		t.Fatalf("replay of cp -a created %s (stat: %v)", dst, err)
@@ -213,30 +113,30 @@ func TestReplayTouchesNothing(t *testing.T) {
 // TestMappedFilesPreserved: replay works after the recorded program and the
 // files it mapped are gone, and from another directory.
 func TestMappedFilesPreserved(t *testing.T) {
-	needBuild(t)
+	env.Need(t)
 	bin := filepath.Join(t.TempDir(), "nondet-copy")
-	b, _ := os.ReadFile(progs["nondet"])
+	b, _ := os.ReadFile(env.Progs["nondet"])
 	os.WriteFile(bin, b, 0o755)
 	dir := filepath.Join(t.TempDir(), "trace")
-	rec := runRewind(t, nil, "record", "-o", dir, bin, t.TempDir())
+	rec := env.Run(t, nil, "record", "-o", dir, bin, t.TempDir())
 	os.Remove(bin)
 	moved := filepath.Join(t.TempDir(), "moved")
 	if err := os.Rename(dir, moved); err != nil {
 		t.Fatal(err)
 	}
-	rep := runRewind(t, nil, "replay", "-a", moved)
-	if rep.stdout != rec.stdout || rep.code != rec.code {
-		t.Fatalf("replay after deleting the program differs:\n%s\n%s", rep.stdout, rep.stderr)
+	rep := env.Run(t, nil, "replay", "-a", moved)
+	if rep.Stdout != rec.Stdout || rep.Code != rec.Code {
+		t.Fatalf("replay after deleting the program differs:\n%s\n%s", rep.Stdout, rep.Stderr)
 	}
 }
 
 func TestTracePrivateAndListed(t *testing.T) {
-	needBuild(t)
+	env.Need(t)
 	root := t.TempDir()
-	env := []string{"REWIND_TRACE_DIR=" + root}
-	rec := runRewind(t, env, "record", progs["nondet"], t.TempDir())
-	if rec.code != 42 {
-		t.Fatalf("record: exit %d %s", rec.code, rec.stderr)
+	tenv := []string{"REWIND_TRACE_DIR=" + root}
+	rec := env.Run(t, tenv, "record", env.Progs["nondet"], t.TempDir())
+	if rec.Code != 42 {
+		t.Fatalf("record: exit %d %s", rec.Code, rec.Stderr)
 	}
 	st, err := os.Stat(filepath.Join(root, "nondet-0"))
 	if err != nil {
@@ -248,26 +148,26 @@ func TestTracePrivateAndListed(t *testing.T) {
 	if link, err := os.Readlink(filepath.Join(root, "latest-trace")); err != nil || link != "nondet-0" {
 		t.Fatalf("latest-trace -> %q (%v)", link, err)
 	}
-	rep := runRewind(t, env, "replay", "-a")
-	if rep.stdout != rec.stdout {
+	rep := env.Run(t, tenv, "replay", "-a")
+	if rep.Stdout != rec.Stdout {
 		t.Fatalf("replay of latest trace differs")
 	}
-	ls := runRewind(t, env, "ls")
-	if !strings.Contains(ls.stdout, "nondet-0") || !strings.Contains(ls.stdout, progs["nondet"]) {
-		t.Fatalf("ls output lacks the trace:\n%s", ls.stdout)
+	ls := env.Run(t, tenv, "ls")
+	if !strings.Contains(ls.Stdout, "nondet-0") || !strings.Contains(ls.Stdout, env.Progs["nondet"]) {
+		t.Fatalf("ls output lacks the trace:\n%s", ls.Stdout)
 	}
-	dump := runRewind(t, env, "dump")
+	dump := env.Run(t, tenv, "dump")
 	for _, want := range []string{"exec ", "syscall-exit getrandom = 16", "rdtsc = ", "rdtscp = ", "syscall-entry clock_gettime", "task-exit status 42"} {
-		if !strings.Contains(dump.stdout, want) {
+		if !strings.Contains(dump.Stdout, want) {
 			t.Errorf("dump lacks %q", want)
 		}
 	}
 }
 
 func TestBadTraces(t *testing.T) {
-	needBuild(t)
+	env.Need(t)
 	dir := filepath.Join(t.TempDir(), "trace")
-	runRewind(t, nil, "record", "-o", dir, progs["nondet"], t.TempDir())
+	env.Run(t, nil, "record", "-o", dir, env.Progs["nondet"], t.TempDir())
 	events, _ := os.ReadFile(filepath.Join(dir, "events"))
 	header, _ := os.ReadFile(filepath.Join(dir, "header.json"))
 	clone := func(mut func(d string)) string {
@@ -304,9 +204,9 @@ func TestBadTraces(t *testing.T) {
 				if cmd == "replay" {
 					args = []string{cmd, "-a", c.dir}
 				}
-				o := runRewind(t, nil, args...)
-				if o.code != 1 || !strings.Contains(o.stderr, c.want) {
-					t.Errorf("%s of %s trace: exit %d, stderr %q; want exit 1 mentioning %q", cmd, name, o.code, o.stderr, c.want)
+				o := env.Run(t, nil, args...)
+				if o.Code != 1 || !strings.Contains(o.Stderr, c.want) {
+					t.Errorf("%s of %s trace: exit %d, stderr %q; want exit 1 mentioning %q", cmd, name, o.Code, o.Stderr, c.want)
 				}
 			}
 		})
@@ -316,9 +216,9 @@ func TestBadTraces(t *testing.T) {
 // TestRecorderKilled: SIGKILL to the recorder kills the tracee, and the trace
 // replays up to its last complete block, then says it is incomplete.
 func TestRecorderKilled(t *testing.T) {
-	needBuild(t)
+	env.Need(t)
 	dir := filepath.Join(t.TempDir(), "trace")
-	cmd := exec.Command(rewindBin, "record", "-o", dir, "sh", "-c", `echo pid $$; i=0; while :; do i=$((i+1)); echo line $i; done`)
+	cmd := exec.Command(env.Rewind, "record", "-o", dir, "sh", "-c", `echo pid $$; i=0; while :; do i=$((i+1)); echo line $i; done`)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -353,21 +253,21 @@ func TestRecorderKilled(t *testing.T) {
 	if n, err := unix.Poll(fds, 10000); err != nil || n != 1 {
 		t.Fatalf("tracee %d still alive after the recorder was killed (poll %d, %v)", pid, n, err)
 	}
-	rep := runRewind(t, nil, "replay", "-a", dir)
-	if rep.code != 1 || !strings.Contains(rep.stderr, "incomplete") {
-		t.Fatalf("replay of a killed recording: exit %d, stderr %q", rep.code, rep.stderr)
+	rep := env.Run(t, nil, "replay", "-a", dir)
+	if rep.Code != 1 || !strings.Contains(rep.Stderr, "incomplete") {
+		t.Fatalf("replay of a killed recording: exit %d, stderr %q", rep.Code, rep.Stderr)
 	}
-	if !strings.HasPrefix(rep.stdout, fmt.Sprintf("pid %d\nline 1\nline 2\n", pid)) {
-		t.Fatalf("replay of a killed recording printed %.200q", rep.stdout)
+	if !strings.HasPrefix(rep.Stdout, fmt.Sprintf("pid %d\nline 1\nline 2\n", pid)) {
+		t.Fatalf("replay of a killed recording printed %.200q", rep.Stdout)
 	}
 }
 
 // TestSIGTERM: SIGTERM to the recorder reaches the program, and the trace is
 // complete and replays to the same end.
 func TestSIGTERM(t *testing.T) {
-	needBuild(t)
+	env.Need(t)
 	dir := filepath.Join(t.TempDir(), "trace")
-	cmd := exec.Command(rewindBin, "record", "-o", dir, "sh", "-c", `trap 'echo got TERM; exit 9' TERM; echo ready; read line; echo never`)
+	cmd := exec.Command(env.Rewind, "record", "-o", dir, "sh", "-c", `trap 'echo got TERM; exit 9' TERM; echo ready; read line; echo never`)
 	stdin, _ := cmd.StdinPipe()
 	defer stdin.Close()
 	out, _ := cmd.StdoutPipe()
@@ -388,8 +288,8 @@ func TestSIGTERM(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 9 || strings.Join(rest, "\n") != "got TERM" {
 		t.Fatalf("recorder after SIGTERM: %v, output %q", err, rest)
 	}
-	rep := runRewind(t, nil, "replay", "-a", dir)
-	if rep.code != 9 || rep.stdout != "ready\ngot TERM\n" {
-		t.Fatalf("replay after SIGTERM: exit %d, %q, %s", rep.code, rep.stdout, rep.stderr)
+	rep := env.Run(t, nil, "replay", "-a", dir)
+	if rep.Code != 9 || rep.Stdout != "ready\ngot TERM\n" {
+		t.Fatalf("replay after SIGTERM: exit %d, %q, %s", rep.Code, rep.Stdout, rep.Stderr)
 	}
 }

@@ -1,0 +1,112 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Process trees, threads and signals: each program must replay with the
+// same output and exit status, three times over.
+
+func TestThreads(t *testing.T) {
+	env.Need(t)
+	for _, name := range []string{"threads", "threads-static"} {
+		t.Run(name, func(t *testing.T) {
+			_, rec := env.RecordReplay(t, 3, nil, env.Progs[name])
+			if rec.Code != 0 || !strings.Contains(rec.Stdout, "counter 8000 racy ") || !strings.Contains(rec.Stdout, "thread 3 done") {
+				t.Fatalf("unexpected recording (exit %d):\n%s\n%s", rec.Code, rec.Stdout, rec.Stderr)
+			}
+		})
+	}
+}
+
+func TestForkExecWait(t *testing.T) {
+	env.Need(t)
+	_, rec := env.RecordReplay(t, 3, nil, env.Progs["forkexec"])
+	for i := 0; i < 3; i++ {
+		if want := fmt.Sprintf("parent: child %d exited 5", i); !strings.Contains(rec.Stdout, want) {
+			t.Fatalf("output lacks %q:\n%s", want, rec.Stdout)
+		}
+	}
+}
+
+func TestShellPipeline(t *testing.T) {
+	env.Need(t)
+	script := `ls /usr/bin | grep -c a | (read n; echo count $n); (cd / && echo sub $(pwd)); echo $$ | wc -c; false || echo fallback`
+	_, rec := env.RecordReplay(t, 3, nil, "sh", "-c", script)
+	if !strings.Contains(rec.Stdout, "sub /\n") || !strings.Contains(rec.Stdout, "fallback") {
+		t.Fatalf("unexpected output:\n%s\n%s", rec.Stdout, rec.Stderr)
+	}
+}
+
+func TestGoGoroutines(t *testing.T) {
+	env.Need(t)
+	_, rec := env.RecordReplay(t, 3, nil, env.Progs["goprog"], "-goroutines")
+	if rec.Code != 7 || !strings.Contains(rec.Stdout, "goroutines done") {
+		t.Fatalf("unexpected recording (exit %d):\n%s\n%s", rec.Code, rec.Stdout, rec.Stderr)
+	}
+}
+
+func TestSignals(t *testing.T) {
+	env.Need(t)
+	cases := map[string]struct {
+		code int
+		want string
+	}{
+		"faults":   {0, "SIGBUS recovered: sig 7, 5 faults"},
+		"self":     {0, "self-sent signals handled: 3"},
+		"timers":   {0, "timer_create fired: 6"},
+		"signalfd": {0, "signalfd read 128: signo 10 pid-matches 1"},
+		"altstack": {0, "handler on alternate stack: 1"},
+		"eintr":    {0, "read 1 after signals (2 handled)"},
+		"waits":    {0, "sigtimedwait timed out: -1"},
+		"sigchld":  {0, "child exited 3, SIGCHLD handled 1"},
+		"segv":     {139, "about to crash"},
+		"abort":    {134, "about to abort"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			for _, prog := range []string{"signals", "signals-static"} {
+				_, rec := env.RecordReplay(t, 3, nil, env.Progs[prog], name)
+				if rec.Code != c.code || !strings.Contains(rec.Stdout, c.want) {
+					t.Fatalf("%s %s: exit %d, want %d and %q in:\n%s\n%s", prog, name, rec.Code, c.code, c.want, rec.Stdout, rec.Stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestMakeJ2 records make -j2 over a generated C project: make, sh, gcc,
+// cc1, as and ld as children. Replay must print the same and build nothing.
+func TestMakeJ2(t *testing.T) {
+	env.Need(t)
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make not installed")
+	}
+	dir := t.TempDir()
+	var objs []string
+	for i := 0; i < 6; i++ {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d.c", i)), []byte(fmt.Sprintf("int f%d(void) { return %d; }\n", i, i)), 0o644)
+		objs = append(objs, fmt.Sprintf("f%d.o", i))
+	}
+	os.WriteFile(filepath.Join(dir, "main.c"), []byte("#include <stdio.h>\nint f5(void);\nint main(void) { printf(\"%d\\n\", f5()); return 0; }\n"), 0o644)
+	mk := fmt.Sprintf("prog: %s main.o\n\tgcc -o $@ $^\n%%.o: %%.c\n\tgcc -c -o $@ $<\n", strings.Join(objs, " "))
+	os.WriteFile(filepath.Join(dir, "Makefile"), []byte(mk), 0o644)
+	clean := func() {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.o"))
+		for _, f := range append(files, filepath.Join(dir, "prog")) {
+			os.Remove(f)
+		}
+	}
+	_, rec := env.RecordReplay(t, 2, clean, "make", "-C", dir, "-j2")
+	if rec.Code != 0 || !strings.Contains(rec.Stdout, "gcc -o prog") {
+		t.Fatalf("make failed under record (exit %d):\n%s\n%s", rec.Code, rec.Stdout, rec.Stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "prog")); !os.IsNotExist(err) {
+		t.Fatalf("replayed make created %s (stat: %v)", filepath.Join(dir, "prog"), err)
+	}
+}
