@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -108,5 +112,45 @@ func TestMakeJ2(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "prog")); !os.IsNotExist(err) {
 		t.Fatalf("replayed make created %s (stat: %v)", filepath.Join(dir, "prog"), err)
+	}
+}
+
+// TestSpinningThreadWarned: a thread that spins without syscalls while
+// another waits gets a warning naming it; SIGTERM still ends the recording,
+// and the trace replays to the same end.
+func TestSpinningThreadWarned(t *testing.T) {
+	env.Need(t)
+	dir := filepath.Join(t.TempDir(), "trace")
+	cmd := exec.Command(env.Rewind, "record", "-o", dir, env.Progs["spin"])
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	warned := ""
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "without a syscall") {
+			warned = sc.Text()
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	err = cmd.Wait()
+	if !regexp.MustCompile(`task \d+ has run for \d+s without a syscall`).MatchString(warned) {
+		t.Fatalf("no warning naming the spinning task; got %q", warned)
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 143 {
+		t.Fatalf("recorder after SIGTERM: %v, want exit 143", err)
+	}
+	if rep := env.Run(t, nil, "replay", "-a", dir); rep.Code != 143 {
+		t.Fatalf("replay: exit %d, want 143; %s", rep.Code, rep.Stderr)
 	}
 }

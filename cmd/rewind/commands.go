@@ -77,6 +77,11 @@ func cmdRecord(args []string) error {
 	if err != nil {
 		return err
 	}
+	if os.Getenv("REWIND_STATS") == "1" {
+		// VmHWM, not getrusage: ru_maxrss carries the high-water mark of
+		// the process image that exec'd rewind.
+		fmt.Fprintf(os.Stderr, "rewind: %d events, recorder peak RSS %s kB\n", res.Events, procStatus("VmHWM"))
+	}
 	if code := res.ExitCode(); code != 0 {
 		return &exitError{code: code}
 	}
@@ -217,4 +222,15 @@ func humanSize(n int64) string {
 		return fmt.Sprintf("%.1fK", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%dB", n)
+}
+
+// procStatus returns a field of /proc/self/status without its unit.
+func procStatus(key string) string {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, key+":"); ok {
+			return strings.TrimSuffix(strings.TrimSpace(v), " kB")
+		}
+	}
+	return "?"
 }

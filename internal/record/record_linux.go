@@ -19,6 +19,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -94,6 +96,7 @@ type recorder struct {
 	outID  [3]fileID // identities of the recorder's stdout (1) and stderr (2)
 	warned map[string]bool
 	cpu    int
+	watch  watchdog
 }
 
 type fileID struct{ dev, ino uint64 }
@@ -280,6 +283,8 @@ func (r *recorder) run(path, cwd string) error {
 	r.leader = pid
 	stopSignals := r.forwardSignals(pid)
 	defer stopSignals()
+	stopWatch := r.watch.start(r.opt.Stderr)
+	defer stopWatch()
 	if err := setup(pid); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
 		return fmt.Errorf("prepare %s for recording: %w", path, err)
@@ -299,6 +304,7 @@ func (r *recorder) run(path, cwd string) error {
 				return err
 			}
 		}
+		r.watch.set(r.cur, len(r.ready))
 		st, err := ptrace.Wait(-1)
 		if err != nil {
 			if errors.Is(err, unix.ECHILD) {
@@ -655,10 +661,43 @@ func (r *recorder) signal(t *task, sig int) error {
 		// No user instruction ran since the last deterministic point.
 		return r.deliver(t, &regs, &si, 0)
 	}
+	if fatalByDefault(t.tid, sig) {
+		// It kills the process wherever it lands, and nothing the program
+		// does after its last syscall is visible: deliver it now (a spinning
+		// program still dies of SIGTERM). Replay kills at the task-exit event.
+		return r.gone(t, ptrace.Cont(t.tid, sig))
+	}
 	// Arrived at an arbitrary instruction: defer to the next syscall exit,
 	// which replay can find without counting instructions.
 	t.pending = append(t.pending, si)
 	return r.gone(t, ptrace.Cont(t.tid, 0))
+}
+
+// fatalByDefault reports whether sig would terminate tid's process: its
+// default action terminates and the process neither catches, ignores nor
+// blocks it (/proc/PID/status).
+func fatalByDefault(tid, sig int) bool {
+	switch unix.Signal(sig) {
+	case unix.SIGCHLD, unix.SIGURG, unix.SIGWINCH, unix.SIGCONT,
+		unix.SIGSTOP, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU:
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	if err != nil {
+		return false
+	}
+	bit := uint64(1) << (sig - 1)
+	for _, l := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(l, ":")
+		if !ok || (k != "SigBlk" && k != "SigIgn" && k != "SigCgt") {
+			continue
+		}
+		mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+		if err != nil || mask&bit != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func isFault(sig int) bool {

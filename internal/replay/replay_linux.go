@@ -79,6 +79,8 @@ type replayer struct {
 	res   Result
 	// leader is the recorded tid of the first task: its end is the program's.
 	leader int32
+	// killedAsync: replay ended a task that an outside signal killed.
+	killedAsync bool
 }
 
 // Replay runs the whole trace without a debugger.
@@ -807,10 +809,20 @@ func (r *replayer) rdtsc(t *rtask, ev *trace.Event) error {
 }
 
 func (r *replayer) taskExit(t *rtask, ev *trace.Event) error {
+	want := unix.WaitStatus(ev.Ret)
 	if !t.inKernel {
 		sig := t.resumeSig
 		t.resumeSig = 0
-		if err := ptrace.Cont(t.tid, sig); err != nil && !ptrace.IsGone(err) {
+		if sig == 0 && want.Signaled() {
+			// Killed by a signal from outside when recorded, possibly
+			// between two syscalls (or in another thread that took the
+			// process's signal): nothing the program did after its last
+			// event is visible, so end it here. SIGKILL, because the
+			// recorded signal may be blocked in this thread.
+			unix.RawSyscall(unix.SYS_TKILL, uintptr(t.tid), uintptr(unix.SIGKILL), 0)
+			r.killedAsync = true
+		}
+		if err := ptrace.Sysemu(t.tid, sig); err != nil && !ptrace.IsGone(err) {
 			return err
 		}
 	}
@@ -822,7 +834,9 @@ func (r *replayer) taskExit(t *rtask, ev *trace.Event) error {
 		switch st.Kind() {
 		case ptrace.Exited, ptrace.Killed:
 			delete(r.tasks, t.rec)
-			want := unix.WaitStatus(ev.Ret)
+			if r.killedAsync && want.Signaled() && st.Status.Signaled() && st.Status.Signal() == unix.SIGKILL {
+				st.Status = want // ended by replay at the recorded point
+			}
 			if st.Status != want {
 				return r.diverge(fmt.Sprintf("task ended with status %#x in replay, %#x when recorded", uint32(st.Status), uint32(want)))
 			}
@@ -832,7 +846,12 @@ func (r *replayer) taskExit(t *rtask, ev *trace.Event) error {
 			return nil
 		case ptrace.SignalStop:
 			// A task being killed may still stop for a signal on its way out.
-			if err := ptrace.Cont(t.tid, st.Signal()); err != nil && !ptrace.IsGone(err) {
+			if err := ptrace.Sysemu(t.tid, st.Signal()); err != nil && !ptrace.IsGone(err) {
+				return err
+			}
+		case ptrace.SyscallStop:
+			// Skipped (SYSEMU): a dying task must not run a real syscall.
+			if err := ptrace.Sysemu(t.tid, 0); err != nil && !ptrace.IsGone(err) {
 				return err
 			}
 		default:
