@@ -30,10 +30,23 @@ func TestThreads(t *testing.T) {
 
 func TestForkExecWait(t *testing.T) {
 	env.Need(t)
-	_, rec := env.RecordReplay(t, 3, nil, env.Progs["forkexec"])
+	dir, rec := env.RecordReplay(t, 3, nil, env.Progs["forkexec"])
 	for i := 0; i < 3; i++ {
 		if want := fmt.Sprintf("parent: child %d exited 5", i); !strings.Contains(rec.Stdout, want) {
 			t.Fatalf("output lacks %q:\n%s", want, rec.Stdout)
+		}
+	}
+	// rewind ps: the parent and three children that exec'd sh and exited 5.
+	ps := env.Run(t, nil, "ps", dir)
+	lines := strings.Split(strings.TrimSpace(ps.Stdout), "\n")
+	if len(lines) != 5 || !strings.HasPrefix(lines[0], "PID\tPPID\tEXIT\tCMD") ||
+		!regexp.MustCompile(`^\d+\t--\t0\t.*forkexec$`).MatchString(lines[1]) {
+		t.Fatalf("rewind ps:\n%s", ps.Stdout)
+	}
+	parent := strings.Split(lines[1], "\t")[0]
+	for _, l := range lines[2:] {
+		if !regexp.MustCompile(`^\d+\t` + parent + `\t5\tsh -c echo execd \$\$; exit 5$`).MatchString(l) {
+			t.Fatalf("rewind ps child line %q", l)
 		}
 	}
 }

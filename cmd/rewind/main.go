@@ -18,6 +18,7 @@ Usage:
   rewind record [-o DIR] PROG [ARGS...]   record PROG (found in PATH) into a new trace
   rewind replay -a [DIR]                  replay a trace without a debugger (default: latest)
   rewind dump [DIR]                       print a trace's events, one per line
+  rewind ps [DIR]                         list the recorded processes: pid, parent, exit status, command
   rewind ls                               list the traces in the trace root, newest last
   rewind --version                        print the version
   rewind help                             this text
@@ -75,6 +76,8 @@ func dispatch(args []string) error {
 		return cmdDump(args[1:])
 	case "ls":
 		return cmdLs(args[1:])
+	case "ps":
+		return cmdPs(args[1:])
 	case "--version", "-V", "version":
 		fmt.Printf("rewind version %s\n", version)
 		return nil

@@ -568,11 +568,15 @@ func (r *recorder) event(t *task, st ptrace.Stop) error {
 			c = &task{tid: child, state: stNew}
 			r.tasks[child] = c
 		}
-		c.pid = t.pid
-		if st.Event() != unix.PTRACE_EVENT_CLONE || t.entry.Rdi&unix.CLONE_THREAD == 0 {
-			c.pid = child
+		c.pid = child
+		if st.Event() == unix.PTRACE_EVENT_CLONE && tgid(child) == t.pid {
+			c.pid = t.pid // a thread (clone3 hides its flags behind a pointer)
 		}
-		if err := r.append(&trace.Event{Kind: trace.KindNewTask, Tid: int32(t.tid), Ret: int64(child)}); err != nil {
+		nt := &trace.Event{Kind: trace.KindNewTask, Tid: int32(t.tid), Ret: int64(child)}
+		if c.pid == child {
+			nt.Flags |= trace.FlagNewProcess
+		}
+		if err := r.append(nt); err != nil {
 			return err
 		}
 		c.announced = true
@@ -698,6 +702,21 @@ func fatalByDefault(tid, sig int) bool {
 		}
 	}
 	return true
+}
+
+// tgid reads a task's thread-group id from /proc.
+func tgid(tid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "Tgid:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	return 0
 }
 
 func isFault(sig int) bool {

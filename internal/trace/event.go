@@ -98,6 +98,8 @@ const (
 	FlagSyncSignal
 	// FlagRdtscp (Rdtsc): the instruction was rdtscp (3 bytes, writes rcx).
 	FlagRdtscp
+	// FlagNewProcess (NewTask): the new task is a process, not a thread.
+	FlagNewProcess
 )
 
 const regsSize = 27 * 8

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/rewind-dbg/rewind/internal/trace"
+	"golang.org/x/sys/unix"
+)
+
+// process is one process of a recorded tree, for 'rewind ps'.
+type process struct {
+	pid, ppid int32
+	exit      string
+	cmd       string
+}
+
+func cmdPs(args []string) error {
+	if len(args) > 1 {
+		return fail(2, "ps: usage: rewind ps [DIR]")
+	}
+	dir, err := resolveTrace(strings.Join(args, ""))
+	if err != nil {
+		return err
+	}
+	procs, err := processes(dir)
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 8, 1, '\t', 0)
+	fmt.Fprintln(tw, "PID\tPPID\tEXIT\tCMD")
+	for _, p := range procs {
+		ppid := "--"
+		if p.ppid != 0 {
+			ppid = fmt.Sprint(p.ppid)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", p.pid, ppid, p.exit, p.cmd)
+	}
+	return tw.Flush()
+}
+
+// processes lists the recorded processes in creation order, as rr ps does:
+// pid, parent, exit status (or the killing signal as a negative number) and
+// the command line of the last exec.
+func processes(dir string) ([]*process, error) {
+	rd, err := trace.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	var list []*process
+	byPid := map[int32]*process{}
+	tgid := map[int32]int32{} // task -> its process
+	for {
+		ev, err := rd.Next()
+		if err == io.EOF || err == trace.ErrIncomplete {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch ev.Kind {
+		case trace.KindExec:
+			p := byPid[tgid[ev.Tid]]
+			if p == nil {
+				p = &process{pid: ev.Tid, exit: "-"}
+				byPid[ev.Tid], tgid[ev.Tid] = p, ev.Tid
+				list = append(list, p)
+			}
+			p.cmd = commandLine(ev)
+		case trace.KindNewTask:
+			child := int32(ev.Ret)
+			if ev.Flags&trace.FlagNewProcess == 0 {
+				tgid[child] = tgid[ev.Tid]
+				continue
+			}
+			parent := byPid[tgid[ev.Tid]]
+			p := &process{pid: child, ppid: tgid[ev.Tid], exit: "-", cmd: "(forked without exec)"}
+			if parent != nil && parent.cmd != "" {
+				p.cmd = "(forked without exec) " + parent.cmd
+			}
+			byPid[child], tgid[child] = p, child
+			list = append(list, p)
+		case trace.KindTaskExit:
+			if p := byPid[ev.Tid]; p != nil {
+				ws := unix.WaitStatus(ev.Ret)
+				if ws.Signaled() {
+					p.exit = fmt.Sprint(-int(ws.Signal()))
+				} else {
+					p.exit = fmt.Sprint(ws.ExitStatus())
+				}
+			}
+		}
+	}
+	return list, nil
+}
+
+// commandLine reads argv from the initial stack saved in an exec event.
+func commandLine(ev *trace.Event) string {
+	var stack *trace.MemWrite
+	for i := range ev.Mem {
+		m := &ev.Mem[i]
+		if ev.Regs.Rsp >= m.Addr && ev.Regs.Rsp < m.Addr+uint64(len(m.Data)) {
+			stack = m
+		}
+	}
+	if stack == nil {
+		return "?"
+	}
+	word := func(addr uint64) (uint64, bool) {
+		off := addr - stack.Addr
+		if addr < stack.Addr || off+8 > uint64(len(stack.Data)) {
+			return 0, false
+		}
+		return binary.LittleEndian.Uint64(stack.Data[off:]), true
+	}
+	argc, _ := word(ev.Regs.Rsp)
+	var argv []string
+	for i := uint64(0); i < argc && i < 4096; i++ {
+		p, ok := word(ev.Regs.Rsp + 8 + 8*i)
+		if !ok || p < stack.Addr || p >= stack.Addr+uint64(len(stack.Data)) {
+			break
+		}
+		s := stack.Data[p-stack.Addr:]
+		if n := strings.IndexByte(string(s), 0); n >= 0 {
+			s = s[:n]
+		}
+		argv = append(argv, string(s))
+	}
+	return strings.Join(argv, " ")
+}
