@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -291,5 +292,41 @@ func TestSIGTERM(t *testing.T) {
 	rep := env.Run(t, nil, "replay", "-a", dir)
 	if rep.Code != 9 || rep.Stdout != "ready\ngot TERM\n" {
 		t.Fatalf("replay after SIGTERM: exit %d, %q, %s", rep.Code, rep.Stdout, rep.Stderr)
+	}
+}
+
+// TestRdrandReported: RDRAND in the program is named at record time.
+func TestRdrandReported(t *testing.T) {
+	env.Need(t)
+	for _, name := range []string{"rdrand", "rdrand-static"} {
+		dir, rec := env.RecordReplay(t, 1, nil, env.Progs[name])
+		if !regexp.MustCompile(`rewind: warning: RDRAND at rdrand(-static)?\+0x[0-9a-f]+ in use_rdrand`).MatchString(rec.Stderr) {
+			t.Fatalf("%s: no RDRAND warning in %q", name, rec.Stderr)
+		}
+		os.RemoveAll(dir)
+	}
+}
+
+// TestDivergenceReported: a replay whose program does not match its
+// recording stops at the first differing event with a report and exit 1.
+func TestDivergenceReported(t *testing.T) {
+	env.Need(t)
+	bin := filepath.Join(t.TempDir(), "prog")
+	b, _ := os.ReadFile(env.Progs["nondet"])
+	os.WriteFile(bin, b, 0o755)
+	dir := filepath.Join(t.TempDir(), "trace")
+	if rec := env.Run(t, nil, "record", "-o", dir, bin, t.TempDir()); rec.Code != 42 {
+		t.Fatalf("record: exit %d %s", rec.Code, rec.Stderr)
+	}
+	// Swap the preserved program for another one: its code now differs
+	// from what was recorded.
+	exes, _ := filepath.Glob(filepath.Join(dir, "files", "*-exe"))
+	other, _ := os.ReadFile(env.Progs["forkexec"])
+	if len(exes) != 1 || os.WriteFile(exes[0], other, 0o700) != nil {
+		t.Fatalf("cannot replace the preserved executable %v", exes)
+	}
+	rep := env.Run(t, nil, "replay", "-a", dir)
+	if rep.Code != 1 || !regexp.MustCompile(`replay diverged at event \d+ \(task \d+\)`).MatchString(rep.Stderr) {
+		t.Fatalf("tampered replay: exit %d, stderr %q", rep.Code, rep.Stderr)
 	}
 }

@@ -51,6 +51,7 @@ func (r *recorder) recordExec(t *task) error {
 				m.Flags |= unix.MAP_GROWSDOWN
 			}
 		}
+		r.checkRdrand(m)
 		ev.Maps = append(ev.Maps, m)
 		if v.Prot()&unix.PROT_WRITE != 0 {
 			buf := make([]byte, v.End-v.Start)

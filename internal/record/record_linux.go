@@ -97,6 +97,7 @@ type recorder struct {
 	warned map[string]bool
 	cpu    int
 	watch  watchdog
+	rdrand rdrandScanner
 }
 
 type fileID struct{ dev, ino uint64 }
@@ -551,8 +552,10 @@ func (r *recorder) fileMapping(t *task, addr uint64, a [6]uint64) (trace.Mapping
 	if err != nil {
 		return trace.Mapping{}, err
 	}
-	return trace.Mapping{Start: addr, End: addr + length, Prot: uint32(a[2]), Flags: uint32(a[3]),
-		Offset: a[5], File: name, Name: display}, nil
+	m := trace.Mapping{Start: addr, End: addr + length, Prot: uint32(a[2]), Flags: uint32(a[3]),
+		Offset: a[5], File: name, Name: display}
+	r.checkRdrand(m)
+	return m, nil
 }
 
 func (r *recorder) event(t *task, st ptrace.Stop) error {
@@ -826,4 +829,14 @@ func FirstCPU() int {
 		}
 	}
 	return 0
+}
+
+// checkRdrand warns about RDRAND/RDSEED in an executable file mapping.
+func (r *recorder) checkRdrand(m trace.Mapping) {
+	if m.Prot&unix.PROT_EXEC == 0 || m.File == "" {
+		return
+	}
+	for _, f := range r.rdrand.scan(filepath.Join(r.files.dir, m.File), m.Name, m.Offset, m.End-m.Start) {
+		r.warn("rdrand:"+f, "%s: the CPU's random numbers cannot be recorded here; replay diverges if it runs", f)
+	}
 }
