@@ -105,7 +105,7 @@ func cmdReplay(args []string) error {
 		}
 	}
 	if !autopilot {
-		return fail(2, "replay: the debugger server is not built yet; use 'rewind replay -a' to replay without a debugger")
+		fmt.Fprintln(os.Stderr, "rewind: note: the debugger server is not built yet; replaying without a debugger (as 'replay -a')")
 	}
 	dir, err := resolveTrace(dir)
 	if err != nil {

@@ -42,10 +42,16 @@ func ReadMem(pid int, addr uint64, buf []byte) error {
 	return procMem(pid, addr, buf, false)
 }
 
-// WriteMem writes tracee memory through /proc/PID/mem, which (like ptrace
-// POKE) may write read-only pages such as program text.
+// WriteMem writes tracee memory: with process_vm_writev where the tracee
+// could write it itself (no file to open), else through /proc/PID/mem,
+// which (like ptrace POKE) may write read-only pages such as program text.
 func WriteMem(pid int, addr uint64, buf []byte) error {
 	if len(buf) == 0 {
+		return nil
+	}
+	local := []unix.Iovec{{Base: &buf[0], Len: uint64(len(buf))}}
+	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: len(buf)}}
+	if n, err := unix.ProcessVMWritev(pid, local, remote, 0); err == nil && n == len(buf) {
 		return nil
 	}
 	return procMem(pid, addr, buf, true)

@@ -1,0 +1,142 @@
+package trace
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func sampleEvents() []Event {
+	var regs unix.PtraceRegs
+	regs.Rip, regs.Rsp, regs.Orig_rax = 0x401000, 0x7ffffffde000, 1
+	si := [128]byte{10, 0, 0, 0}
+	return []Event{
+		{Kind: KindExec, Tid: 100, Regs: regs, Path: "1-exe",
+			Maps: []Mapping{{Start: 0x400000, End: 0x401000, Prot: 5, Flags: 2, File: "1-exe", Name: "/bin/x"}},
+			Mem:  []MemWrite{{Addr: 0x7ffffffde000, Data: []byte("stack")}}},
+		{Kind: KindSyscallEntry, Tid: 100, Nr: 1, Regs: regs, Flags: FlagRefused, Values: [3]uint64{38}},
+		{Kind: KindSyscallExit, Tid: 100, Nr: 1, Ret: -38, Echo: 1, Mem: []MemWrite{{Addr: 0x1000, Data: []byte{1, 2, 3}}}},
+		{Kind: KindNewTask, Tid: 100, Ret: 101, Flags: FlagNewProcess},
+		{Kind: KindSignal, Tid: 101, Regs: regs, Siginfo: si, Flags: FlagSyncSignal},
+		{Kind: KindRdtsc, Tid: 101, Regs: regs, Values: [3]uint64{1, 2, 3}, Flags: FlagRdtscp},
+		{Kind: KindTaskExit, Tid: 101, Ret: 0x2a00},
+	}
+}
+
+func write(t *testing.T, dir string, events []Event, finish bool) {
+	t.Helper()
+	w, err := Create(dir, &Header{Program: "x", Argv: []string{"x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range events {
+		if _, err := w.Append(&events[i]); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(); err != nil { // one block per event
+			t.Fatal(err)
+		}
+	}
+	if finish {
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		w.Abandon()
+	}
+}
+
+func readAll(t *testing.T, dir string) ([]Event, error) {
+	t.Helper()
+	r, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var got []Event
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			return got, nil
+		}
+		if err != nil {
+			return got, err
+		}
+		got = append(got, *e)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tr")
+	want := sampleEvents()
+	write(t, dir, want, true)
+	st, err := os.Stat(dir)
+	if err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("trace dir mode %v (%v), want 0700", st.Mode().Perm(), err)
+	}
+	got, err := readAll(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestIncompleteAndCorrupt(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tr")
+	events := sampleEvents()
+	write(t, dir, events, false)
+	got, err := readAll(t, dir)
+	if !errors.Is(err, ErrIncomplete) || len(got) != len(events) {
+		t.Fatalf("abandoned trace: %d events, %v; want all %d and ErrIncomplete", len(got), err, len(events))
+	}
+	path := filepath.Join(dir, eventsFile)
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, b[:len(b)-3], 0o600)
+	if got, err = readAll(t, dir); !errors.Is(err, ErrIncomplete) || len(got) != len(events)-1 {
+		t.Fatalf("cut last block: %d events, %v", len(got), err)
+	}
+	b[blockHead+2] ^= 0xff // inside the first block's compressed bytes
+	os.WriteFile(path, b, 0o600)
+	var te *Error
+	if _, err = readAll(t, dir); !errors.As(err, &te) {
+		t.Fatalf("corrupt block: %v, want a trace.Error", err)
+	}
+}
+
+func TestFindLooksAheadWithoutConsuming(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tr")
+	write(t, dir, sampleEvents(), true)
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	first, _ := r.Next()
+	found := r.Find(func(e *Event) bool { return e.Kind == KindRdtsc }, func(*Event) bool { return false }, 100)
+	if first.Kind != KindExec || found == nil || found.Values != [3]uint64{1, 2, 3} {
+		t.Fatalf("Find: %+v", found)
+	}
+	if stop := r.Find(func(e *Event) bool { return e.Kind == KindRdtsc }, func(e *Event) bool { return e.Kind == KindNewTask }, 100); stop != nil {
+		t.Fatal("Find went past its stop event")
+	}
+	if next, _ := r.Next(); next.Kind != KindSyscallEntry || r.Count() != 2 {
+		t.Fatalf("Next after Find: %v (count %d)", next.Kind, r.Count())
+	}
+}
+
+func TestWrongVersion(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tr")
+	write(t, dir, nil, true)
+	os.WriteFile(filepath.Join(dir, headerFile), []byte(`{"version": 0}`), 0o600)
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "version 0") {
+		t.Fatalf("wrong version: %v", err)
+	}
+}
