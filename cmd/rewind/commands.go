@@ -6,11 +6,14 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/rewind-dbg/rewind/internal/gdbserver"
 	"github.com/rewind-dbg/rewind/internal/record"
 	"github.com/rewind-dbg/rewind/internal/replay"
 	"github.com/rewind-dbg/rewind/internal/trace"
@@ -90,12 +93,40 @@ func cmdRecord(args []string) error {
 
 func cmdReplay(args []string) error {
 	autopilot := false
+	port, gotoEvent := -1, 0
 	var dir string
+	var dbgArgs []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		switch {
-		case a == "-a" || a == "--autopilot":
+		if a == "--" {
+			dbgArgs = args[i+1:]
+			break
+		}
+		if a == "-a" || a == "--autopilot" {
 			autopilot = true
+			continue
+		}
+		if v, ni, ok, err := takeValue(args, i, "-s", "--dbgport"); err != nil {
+			return err
+		} else if ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 65535 {
+				return fail(2, "replay: bad port %q", v)
+			}
+			port, i = n, ni
+			continue
+		}
+		if v, ni, ok, err := takeValue(args, i, "-g", "--goto"); err != nil {
+			return err
+		} else if ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return fail(2, "replay: bad event number %q", v)
+			}
+			gotoEvent, i = n, ni
+			continue
+		}
+		switch {
 		case strings.HasPrefix(a, "-"):
 			return fail(2, "replay: unknown option %s", a)
 		case dir == "":
@@ -104,19 +135,58 @@ func cmdReplay(args []string) error {
 			return fail(2, "replay: unexpected argument %s", a)
 		}
 	}
-	if !autopilot {
-		fmt.Fprintln(os.Stderr, "rewind: note: the debugger server is not built yet; replaying without a debugger (as 'replay -a')")
-	}
 	dir, err := resolveTrace(dir)
 	if err != nil {
 		return err
 	}
-	res, err := replay.Replay(replay.Options{Dir: dir, Stdout: os.Stdout, Stderr: os.Stderr})
+	opt := replay.Options{Dir: dir, Stdout: os.Stdout, Stderr: os.Stderr, Goto: gotoEvent}
+	var gdb *exec.Cmd
+	if !autopilot {
+		srv, err := gdbserver.Listen(max(port, 0), os.Stderr)
+		if err != nil {
+			return fail(1, "%v", err)
+		}
+		defer srv.Close()
+		opt.Debugger = srv
+		exe, err := replay.Executable(dir)
+		if err != nil {
+			return fail(1, "%v", err)
+		}
+		launch := []string{"gdb", "-l", "10000", "-ex", "set sysroot /", "-ex",
+			fmt.Sprintf("target extended-remote 127.0.0.1:%d", srv.Port()), exe}
+		if port >= 0 {
+			// rr's exact words: delve parses this line.
+			quoted := make([]string, len(launch))
+			for i, a := range launch {
+				quoted[i] = "'" + a + "'"
+			}
+			fmt.Fprintf(os.Stderr, "Launch debugger with\n  %s\n", strings.Join(quoted, " "))
+		} else {
+			gdb = exec.Command(launch[0], append(launch[1:len(launch)-1], append(dbgArgs, exe)...)...)
+			gdb.Stdin, gdb.Stdout, gdb.Stderr = os.Stdin, os.Stdout, os.Stderr
+			if err := gdb.Start(); err != nil {
+				return fail(1, "cannot start gdb (use -s PORT to attach a debugger yourself): %v", err)
+			}
+		}
+	}
+	res, err := replay.Replay(opt)
+	if gdb != nil {
+		// The replay ends when gdb goes away; gdb's status is ours.
+		if werr := gdb.Wait(); werr != nil && err == nil {
+			var ee *exec.ExitError
+			if errors.As(werr, &ee) {
+				return &exitError{code: ee.ExitCode()}
+			}
+		}
+	}
 	if err != nil {
 		if errors.Is(err, trace.ErrIncomplete) {
 			return fail(1, "%s: %v", dir, err)
 		}
 		return fail(1, "%v", err)
+	}
+	if !autopilot {
+		return nil
 	}
 	st := res.Status
 	if st.Signaled() {

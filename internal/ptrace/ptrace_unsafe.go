@@ -110,3 +110,18 @@ func SyscallOp(tid int) (int, error) {
 func SingleStepSignal(tid, sig int) error {
 	return wrap("SINGLESTEP", tid, rawPtrace(unix.PTRACE_SINGLESTEP, tid, 0, uintptr(sig)))
 }
+
+const reqSysemuSingleStep = 32
+
+// SysemuStep single-steps tid; a syscall instruction stops at its entry
+// and is skipped, as with Sysemu.
+func SysemuStep(tid, sig int) error {
+	return wrap("SYSEMU_SINGLESTEP", tid, rawPtrace(reqSysemuSingleStep, tid, 0, uintptr(sig)))
+}
+
+// GetFPRegs returns the task's FXSAVE area (x87, MXCSR, XMM registers).
+func GetFPRegs(tid int) ([512]byte, error) {
+	var fx [512]byte
+	err := rawPtrace(unix.PTRACE_GETFPREGS, tid, 0, uintptr(unsafe.Pointer(&fx[0])))
+	return fx, wrap("GETFPREGS", tid, err)
+}

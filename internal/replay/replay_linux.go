@@ -29,6 +29,11 @@ type Options struct {
 	Dir    string
 	Stdout io.Writer // where the program's recorded stdout is re-emitted
 	Stderr io.Writer // its stderr, and rewind's warnings
+	// Debugger, if set, is called whenever the debugged process (the first
+	// one recorded) stops: at the start (or at event Goto), at breakpoints
+	// and after single steps.
+	Debugger Debugger
+	Goto     int
 }
 
 // Result is how the replayed program ended.
@@ -59,6 +64,7 @@ var debug = os.Getenv("REWIND_DEBUG_REPLAY") == "1"
 
 type rtask struct {
 	rec       int32 // tid in the recording
+	pid       int32 // recorded pid of its process
 	tid       int   // tid in this replay
 	resumeSig int
 	entry     ptrace.Regs // registers at the current syscall entry
@@ -67,8 +73,11 @@ type rtask struct {
 	inKernel bool
 	execDone bool   // the current syscall was an execve already completed
 	site     uint64 // a syscall instruction in the task's vDSO
-	lastNr   int32  // the last syscall and its recorded result
-	lastRet  int64
+	// stepping: the debugger asked for a single step; stepDone: a step
+	// ended at a syscall, to be reported once the syscall is replayed.
+	stepping, stepDone bool
+	lastNr             int32 // the last syscall and its recorded result
+	lastRet            int64
 }
 
 type replayer struct {
@@ -81,6 +90,14 @@ type replayer struct {
 	leader int32
 	// killedAsync: replay ended a task that an outside signal killed.
 	killedAsync bool
+	// Debugger state: software breakpoints (address -> original byte) in
+	// the debugged process, the auxv and executable it reports.
+	breakpoints map[uint64]byte
+	detached    bool
+	quit        bool
+	exited      bool
+	auxv        []byte
+	exe         string
 }
 
 // Replay runs the whole trace without a debugger.
@@ -100,7 +117,7 @@ func Replay(opt Options) (*Result, error) {
 	if d := fp.Mismatch(machine.Current()); d != "" {
 		fmt.Fprintf(opt.Stderr, "rewind: warning: this machine differs from the recording one (%s); a program that checks CPU features may diverge\n", d)
 	}
-	r := &replayer{opt: opt, rd: rd, tasks: map[int32]*rtask{}}
+	r := &replayer{opt: opt, rd: rd, tasks: map[int32]*rtask{}, breakpoints: map[uint64]byte{}}
 	err = ptrace.Run(func() error {
 		err := r.run()
 		for _, t := range r.tasks {
@@ -109,6 +126,9 @@ func Replay(opt Options) (*Result, error) {
 		return err
 	})
 	r.res.Events = rd.Count()
+	if errors.Is(err, ErrQuit) {
+		err = nil
+	}
 	return &r.res, err
 }
 
@@ -129,15 +149,28 @@ func (r *replayer) run() error {
 	if err := r.spawn(first); err != nil {
 		return err
 	}
+	if lt := r.tasks[r.leader]; r.opt.Goto <= 1 {
+		lt.stepping = r.stopFor(lt, StopStart) == Step
+	}
+	if r.quit {
+		return ErrQuit
+	}
 	for {
 		ev, err := r.rd.Next()
 		if err == io.EOF {
+			r.debuggerExit(unix.WaitStatus(0))
 			return nil
 		}
 		if err != nil {
 			return err
 		}
 		r.ev = ev
+		if lt := r.tasks[r.leader]; lt != nil && r.rd.Count() == r.opt.Goto {
+			lt.stepping = r.stopFor(lt, StopStart) == Step
+			if r.quit {
+				return ErrQuit
+			}
+		}
 		if debug {
 			fmt.Fprintf(r.opt.Stderr, "rewind: replay event %d task %d %v %s\n", r.rd.Count(), ev.Tid, ev.Kind, syscalls.Name(int(ev.Nr)))
 		}
@@ -175,8 +208,9 @@ func (r *replayer) spawn(ev *trace.Event) error {
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
-	t := &rtask{rec: ev.Tid, tid: pid}
+	t := &rtask{rec: ev.Tid, tid: pid, pid: ev.Tid}
 	r.tasks[ev.Tid] = t
+	r.exe = r.rd.File(ev.Path)
 	return r.rebuild(t, ev)
 }
 
@@ -240,6 +274,11 @@ func (r *replayer) rebuild(t *rtask, ev *trace.Event) error {
 		}
 	}
 	regs := ev.Regs
+	if t.pid == r.leader {
+		r.breakpoints = map[uint64]byte{} // the image they were in is gone
+		r.exe = r.rd.File(ev.Path)
+		defer r.readAuxv(t, ev)
+	}
 	return ptrace.SetRegs(t.tid, &regs)
 }
 
@@ -285,6 +324,9 @@ func (r *replayer) task(ev *trace.Event) (*rtask, error) {
 // at their recorded points. Faults raised by the program's own instructions
 // are returned, since replay reproduces those itself.
 func (r *replayer) advance(t *rtask) (ptrace.Stop, error) {
+	if r.opt.Debugger != nil && !r.detached && t.pid == r.leader {
+		return r.debugAdvance(t)
+	}
 	for {
 		sig := t.resumeSig
 		t.resumeSig = 0
@@ -607,7 +649,14 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 	if err != nil {
 		return err
 	}
-	child := &rtask{rec: int32(ev.Ret), tid: int(msg), site: t.site}
+	child := &rtask{rec: int32(ev.Ret), tid: int(msg), site: t.site, pid: t.pid}
+	if ev.Flags&trace.FlagNewProcess != 0 {
+		child.pid = child.rec
+		// A forked child must not inherit the debugger's breakpoints.
+		for a, orig := range r.breakpoints {
+			ptrace.WriteMem(child.tid, a, []byte{orig})
+		}
+	}
 	if st, err = ptrace.Wait(child.tid); err != nil {
 		return err
 	}
@@ -843,6 +892,9 @@ func (r *replayer) taskExit(t *rtask, ev *trace.Event) error {
 			if len(r.tasks) == 0 || t.rec == r.leader {
 				r.res.Status = st.Status
 			}
+			if t.rec == r.leader {
+				r.debuggerExit(st.Status)
+			}
 			return nil
 		case ptrace.SignalStop:
 			// A task being killed may still stop for a signal on its way out.
@@ -869,4 +921,13 @@ var ErrIncomplete = trace.ErrIncomplete
 func IsDivergence(err error) bool {
 	var d *Divergence
 	return errors.As(err, &d)
+}
+
+// debuggerExit tells the debugger the debugged process ended, once.
+func (r *replayer) debuggerExit(status unix.WaitStatus) {
+	if r.opt.Debugger == nil || r.detached || r.exited {
+		return
+	}
+	r.exited = true
+	r.opt.Debugger.Exited(&Session{r: r, cur: &rtask{rec: r.leader}}, status)
 }

@@ -1,0 +1,86 @@
+package e2e
+
+import (
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// gdbSession records prog, then replays it under 'gdb -batch' with the given
+// commands (rewind launches gdb, as rr replay does) and returns gdb's output
+// and the program's recorded stdout.
+func gdbSession(t *testing.T, prog string, args []string, cmds ...string) (gdbOut, recorded string) {
+	t.Helper()
+	if _, err := exec.LookPath("gdb"); err != nil {
+		t.Skip("gdb not installed")
+	}
+	dir := filepath.Join(t.TempDir(), "trace")
+	rec := env.Run(t, nil, append([]string{"record", "-o", dir, prog}, args...)...)
+	gdbArgs := []string{"replay", dir, "--", "-batch", "-nx"}
+	for _, c := range cmds {
+		gdbArgs = append(gdbArgs, "-ex", c)
+	}
+	out := env.Run(t, nil, gdbArgs...)
+	return out.Stdout + out.Stderr, rec.Stdout
+}
+
+func mustMatch(t *testing.T, out string, patterns ...string) {
+	t.Helper()
+	for _, p := range patterns {
+		if !regexp.MustCompile(p).MatchString(out) {
+			t.Fatalf("gdb output does not match %q:\n%s", p, out)
+		}
+	}
+}
+
+// TestGdbBreakPrintFinish: a breakpoint in a function sees the argument that
+// was random when recorded; finish shows the return value; continuing to the
+// end shows the recorded exit code.
+func TestGdbBreakPrintFinish(t *testing.T) {
+	env.Need(t)
+	out, rec := gdbSession(t, env.Progs["debugme"], nil,
+		"break compute", "continue", "print x", "finish", "continue")
+	m := regexp.MustCompile(`random (\d+)`).FindStringSubmatch(rec)
+	if m == nil {
+		t.Fatalf("recording printed no random value: %q", rec)
+	}
+	mustMatch(t, out,
+		`Breakpoint 1, compute \(x=`+m[1]+`\) at .*debugme.c:9`,
+		`\$1 = `+m[1]+`\n`,
+		`Value returned is \$2 = \d+`,
+		`\[Inferior 1 \(process \d+\) exited with code 03\]`)
+}
+
+// TestGdbStepping: next, stepi, registers, backtrace, memory, threads and
+// rr's 'when'.
+func TestGdbStepping(t *testing.T) {
+	env.Need(t)
+	out, _ := gdbSession(t, env.Progs["debugme"], nil,
+		"break compute", "continue", "next", "next", "print y == 2*x", "stepi",
+		"info registers rip", "bt", "monitor when", "info threads", "x/2i $pc", "kill")
+	mustMatch(t, out,
+		`(?m)^10\s+counter \+= y;`,
+		`(?m)^11\s+return y \+ 1;`,
+		`\$1 = 1`,
+		`rip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <compute\+\d+>`,
+		`#1  0x[0-9a-f]+ in main \(\) at .*debugme.c:19`,
+		`Completed event: \d+`,
+		`\* 1\s+Thread \d+\.\d+`)
+}
+
+// TestGdbStaticAndSignal: a static binary, and a stop at a signal the
+// program received (SIGSEGV recovered by its handler).
+func TestGdbStaticAndSignal(t *testing.T) {
+	env.Need(t)
+	out, _ := gdbSession(t, env.Progs["signals-static"], []string{"faults"},
+		"break on_fault", "continue", "print sig", "bt 1", "delete", "continue")
+	mustMatch(t, out,
+		`Breakpoint 1, on_fault \(sig=11`,
+		`\$1 = 11`,
+		`\[Inferior 1 \(process \d+\) exited normally\]`)
+	if strings.Contains(out, "diverged") {
+		t.Fatalf("replay diverged under gdb:\n%s", out)
+	}
+}

@@ -1,0 +1,131 @@
+// Package gdbserver serves a replay to a debugger over the GDB remote serial
+// protocol, in the dialect gdb and delve already speak with rr: all-stop,
+// extended-remote, rr's stop replies and qRRCmd. The replay engine calls the
+// server whenever a task stops for the debugger; the server answers requests
+// until the debugger resumes, and tells the engine how to go on.
+package gdbserver
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+)
+
+// conn frames GDB remote protocol packets: $data#cs, with '+'/'-' acks
+// until the client asks for no-ack mode, '}' escapes, and a raw 0x03 byte
+// for an interrupt.
+type conn struct {
+	c     net.Conn
+	r     *bufio.Reader
+	w     *bufio.Writer
+	noAck bool
+	// interrupted records a 0x03 that arrived while reading.
+	interrupted bool
+}
+
+func newConn(c net.Conn) *conn {
+	return &conn{c: c, r: bufio.NewReaderSize(c, 64*1024), w: bufio.NewWriterSize(c, 64*1024)}
+}
+
+// errMalformed is a packet that could not be framed; the client gets '-'.
+var errMalformed = errors.New("malformed packet")
+
+// readPacket returns the next packet's payload (unescaped).
+func (c *conn) readPacket() (string, error) {
+	for {
+		b, err := c.r.ReadByte()
+		if err != nil {
+			return "", err
+		}
+		switch b {
+		case '+', '-':
+			continue
+		case 0x03:
+			c.interrupted = true
+			continue
+		case '$':
+		default:
+			continue // line noise between packets
+		}
+		var data []byte
+		var sum byte
+		for {
+			b, err = c.r.ReadByte()
+			if err != nil {
+				return "", err
+			}
+			if b == '#' {
+				break
+			}
+			sum += b
+			if b == '}' {
+				n, err := c.r.ReadByte()
+				if err != nil {
+					return "", err
+				}
+				sum += n
+				b = n ^ 0x20
+			}
+			data = append(data, b)
+			if len(data) > 1<<20 {
+				return "", errMalformed
+			}
+		}
+		var cs [2]byte
+		if _, err := io.ReadFull(c.r, cs[:]); err != nil {
+			return "", err
+		}
+		var want byte
+		if _, err := fmt.Sscanf(string(cs[:]), "%02x", &want); err != nil || want != sum {
+			if !c.noAck {
+				c.c.Write([]byte{'-'})
+			}
+			continue
+		}
+		if !c.noAck {
+			if _, err := c.c.Write([]byte{'+'}); err != nil {
+				return "", err
+			}
+		}
+		return string(data), nil
+	}
+}
+
+// writePacket sends a packet and, before no-ack mode, waits for its ack.
+func (c *conn) writePacket(data string) error {
+	var sum byte
+	c.w.WriteByte('$')
+	for i := 0; i < len(data); i++ {
+		b := data[i]
+		if b == '$' || b == '#' || b == '}' || b == '*' {
+			c.w.WriteByte('}')
+			sum += '}'
+			b ^= 0x20
+		}
+		c.w.WriteByte(b)
+		sum += b
+	}
+	fmt.Fprintf(c.w, "#%02x", sum)
+	if err := c.w.Flush(); err != nil {
+		return err
+	}
+	if c.noAck {
+		return nil
+	}
+	for {
+		b, err := c.r.ReadByte()
+		if err != nil {
+			return err
+		}
+		switch b {
+		case '+':
+			return nil
+		case '-':
+			return c.writePacket(data)
+		case 0x03:
+			c.interrupted = true
+		}
+	}
+}

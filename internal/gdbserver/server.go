@@ -1,0 +1,372 @@
+package gdbserver
+
+import (
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/rewind-dbg/rewind/internal/replay"
+	"golang.org/x/sys/unix"
+)
+
+// Server is a replay.Debugger that talks to one debugger over TCP.
+type Server struct {
+	ln   net.Listener
+	c    *conn
+	log  io.Writer
+	gone bool // the debugger disconnected or detached
+	sel  int  // thread chosen with Hg for register reads (0: the stopped one)
+}
+
+// Listen opens the server on 127.0.0.1:port (0: any free port). The debug
+// server listens on loopback only: it gives full control of the replay.
+func Listen(port int, log io.Writer) (*Server, error) {
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return nil, fmt.Errorf("debug server: %w", err)
+	}
+	return &Server{ln: ln, log: log}, nil
+}
+
+// Port is the port the server listens on.
+func (s *Server) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
+
+// Close stops listening and drops the connection.
+func (s *Server) Close() {
+	s.ln.Close()
+	if s.c != nil {
+		s.c.c.Close()
+	}
+}
+
+// accept waits for the debugger; later connections are refused (closed at
+// once) while the session lasts.
+func (s *Server) accept() error {
+	c, err := s.ln.Accept()
+	if err != nil {
+		return fmt.Errorf("debug server: %w", err)
+	}
+	s.c = newConn(c)
+	go func() {
+		for {
+			extra, err := s.ln.Accept()
+			if err != nil {
+				return
+			}
+			extra.Close()
+		}
+	}()
+	return nil
+}
+
+// Stopped serves the debugger until it resumes the replay.
+func (s *Server) Stopped(sess *replay.Session, why replay.StopReason) replay.Resume {
+	if s.gone {
+		return replay.Quit
+	}
+	if s.c == nil {
+		if err := s.accept(); err != nil {
+			fmt.Fprintf(s.log, "rewind: %v\n", err)
+			s.gone = true
+			return replay.Quit
+		}
+		// gdb asks '?' first; the stop is reported then.
+	} else if err := s.c.writePacket(stopReply(sess, why)); err != nil {
+		return s.hangUp()
+	}
+	s.sel = 0
+	return s.serve(sess, why)
+}
+
+// Exited reports the end of the debugged process and serves until the
+// debugger disconnects.
+func (s *Server) Exited(sess *replay.Session, status unix.WaitStatus) {
+	if s.gone || s.c == nil {
+		return
+	}
+	reply := fmt.Sprintf("W%02x;process:%x", status.ExitStatus()&0xff, sess.Pid())
+	if status.Signaled() {
+		reply = fmt.Sprintf("X%02x;process:%x", int(status.Signal()), sess.Pid())
+	}
+	if s.c.writePacket(reply) != nil {
+		s.hangUp()
+		return
+	}
+	s.serveExited(sess, reply)
+}
+
+// hangUp ends the session: a debugger that disconnects, kills or detaches
+// ends the replay, as with rr.
+func (s *Server) hangUp() replay.Resume {
+	s.gone = true
+	s.c.c.Close()
+	return replay.Quit
+}
+
+func stopReply(sess *replay.Session, why replay.StopReason) string {
+	r := fmt.Sprintf("T05thread:p%x.%x;", sess.Pid(), sess.Tid())
+	if why == replay.StopBreakpoint {
+		r += "swbreak:;"
+	}
+	return r
+}
+
+// serve answers packets until one resumes execution.
+func (s *Server) serve(sess *replay.Session, why replay.StopReason) replay.Resume {
+	for {
+		p, err := s.c.readPacket()
+		if err != nil {
+			return s.hangUp()
+		}
+		reply, resume, done := s.handle(sess, why, p)
+		if done {
+			return resume
+		}
+		if err := s.c.writePacket(reply); err != nil {
+			return s.hangUp()
+		}
+	}
+}
+
+// serveExited answers what a debugger asks after the process ended.
+func (s *Server) serveExited(sess *replay.Session, exitReply string) {
+	for {
+		p, err := s.c.readPacket()
+		if err != nil {
+			s.hangUp()
+			return
+		}
+		switch {
+		case p == "k" || strings.HasPrefix(p, "vKill") || strings.HasPrefix(p, "D"):
+			s.c.writePacket("OK")
+			s.hangUp()
+			return
+		case p == "?":
+			s.c.writePacket(exitReply)
+		case p == "qfThreadInfo":
+			s.c.writePacket("l")
+		default:
+			s.c.writePacket("E01")
+		}
+	}
+}
+
+// handle answers one packet; done means the replay resumes with resume.
+func (s *Server) handle(sess *replay.Session, why replay.StopReason, p string) (reply string, resume replay.Resume, done bool) {
+	switch {
+	case p == "?":
+		return stopReply(sess, why), 0, false
+	case strings.HasPrefix(p, "qSupported"):
+		return "PacketSize=10000;QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;multiprocess+;vContSupported+;swbreak+;ReverseContinue-;ReverseStep-", 0, false
+	case p == "QStartNoAckMode":
+		s.c.writePacket("OK")
+		s.c.noAck = true
+		return s.serveNext(sess, why)
+	case strings.HasPrefix(p, "qXfer:features:read:target.xml:"):
+		return xfer(targetXML(), strings.TrimPrefix(p, "qXfer:features:read:target.xml:")), 0, false
+	case strings.HasPrefix(p, "qXfer:auxv:read::"):
+		return xfer(string(sess.Auxv()), strings.TrimPrefix(p, "qXfer:auxv:read::")), 0, false
+	case strings.HasPrefix(p, "qXfer:exec-file:read:"):
+		rest := strings.TrimPrefix(p, "qXfer:exec-file:read:")
+		if i := strings.IndexByte(rest, ':'); i >= 0 {
+			rest = rest[i+1:]
+		}
+		return xfer(sess.Exe(), rest), 0, false
+	case p == "qfThreadInfo":
+		var ids []string
+		for _, tid := range sess.Tasks() {
+			ids = append(ids, fmt.Sprintf("p%x.%x", sess.Pid(), tid))
+		}
+		return "m" + strings.Join(ids, ","), 0, false
+	case p == "qsThreadInfo":
+		return "l", 0, false
+	case p == "qC":
+		return fmt.Sprintf("QCp%x.%x", sess.Pid(), sess.Tid()), 0, false
+	case strings.HasPrefix(p, "qAttached"):
+		return "1", 0, false
+	case strings.HasPrefix(p, "Hg"):
+		s.sel = parseThread(p[2:])
+		return "OK", 0, false
+	case strings.HasPrefix(p, "H"), p == "qSymbol::", strings.HasPrefix(p, "QPassSignals"), strings.HasPrefix(p, "QProgramSignals"):
+		return "OK", 0, false
+	case strings.HasPrefix(p, "T"): // thread alive?
+		return "OK", 0, false
+	case p == "g":
+		return s.allRegs(sess)
+	case strings.HasPrefix(p, "p"):
+		n, err := strconv.ParseUint(p[1:], 16, 32)
+		if err != nil {
+			return "E01", 0, false
+		}
+		return s.oneReg(sess, int(n))
+	case strings.HasPrefix(p, "m"):
+		return readMem(sess, p[1:]), 0, false
+	case strings.HasPrefix(p, "Z0,"), strings.HasPrefix(p, "z0,"):
+		addr, err := parseAddr(p[3:])
+		if err != nil {
+			return "E01", 0, false
+		}
+		if p[0] == 'Z' {
+			err = sess.SetBreakpoint(addr)
+		} else {
+			err = sess.ClearBreakpoint(addr)
+		}
+		if err != nil {
+			return "E01", 0, false
+		}
+		return "OK", 0, false
+	case p == "vCont?":
+		return "vCont;c;C;s;S", 0, false
+	case strings.HasPrefix(p, "vCont;"):
+		actions := strings.Split(p[len("vCont;"):], ";")
+		for _, a := range actions {
+			if a != "" && (a[0] == 's' || a[0] == 'S') {
+				return "", replay.Step, true
+			}
+		}
+		return "", replay.Continue, true
+	case p == "c" || strings.HasPrefix(p, "C"):
+		return "", replay.Continue, true
+	case p == "s" || strings.HasPrefix(p, "S"):
+		return "", replay.Step, true
+	case p == "k" || strings.HasPrefix(p, "vKill") || strings.HasPrefix(p, "D"):
+		s.c.writePacket("OK")
+		return "", s.hangUp(), true
+	case strings.HasPrefix(p, "qRcmd,"):
+		cmd, err := hex.DecodeString(p[len("qRcmd,"):])
+		if err != nil {
+			return "E01", 0, false
+		}
+		return hex.EncodeToString([]byte(monitor(sess, string(cmd)))), 0, false
+	case strings.HasPrefix(p, "qRRCmd:"):
+		f := strings.Split(p, ":")
+		if len(f) >= 2 && f[1] == "when" {
+			return hex.EncodeToString([]byte(fmt.Sprintf("Completed event: %d\n", sess.Event()))), 0, false
+		}
+		return "E01", 0, false
+	case strings.HasPrefix(p, "G"), strings.HasPrefix(p, "P"), strings.HasPrefix(p, "M"), strings.HasPrefix(p, "X"):
+		// Changing registers or memory would make the replay diverge.
+		return "E01", 0, false
+	}
+	return "", 0, false // unsupported: empty reply
+}
+
+// serveNext continues serving after a packet whose reply was already sent.
+func (s *Server) serveNext(sess *replay.Session, why replay.StopReason) (string, replay.Resume, bool) {
+	return "", s.serve(sess, why), true
+}
+
+func monitor(sess *replay.Session, cmd string) string {
+	switch strings.TrimSpace(cmd) {
+	case "when":
+		return fmt.Sprintf("Completed event: %d\n", sess.Event())
+	}
+	return fmt.Sprintf("rewind: unknown monitor command %q; supported: when\n", cmd)
+}
+
+// xfer answers a qXfer read of "OFF,LEN" from data.
+func xfer(data, offLen string) string {
+	parts := strings.SplitN(offLen, ",", 2)
+	if len(parts) != 2 {
+		return "E01"
+	}
+	off, err1 := strconv.ParseUint(parts[0], 16, 64)
+	n, err2 := strconv.ParseUint(parts[1], 16, 64)
+	if err1 != nil || err2 != nil {
+		return "E01"
+	}
+	if off >= uint64(len(data)) {
+		return "l"
+	}
+	end := off + n
+	if end >= uint64(len(data)) {
+		return "l" + data[off:]
+	}
+	return "m" + data[off:end]
+}
+
+func parseAddr(s string) (uint64, error) {
+	if i := strings.IndexByte(s, ','); i >= 0 {
+		s = s[:i]
+	}
+	return strconv.ParseUint(s, 16, 64)
+}
+
+func readMem(sess *replay.Session, arg string) string {
+	parts := strings.SplitN(arg, ",", 2)
+	if len(parts) != 2 {
+		return "E01"
+	}
+	addr, err1 := strconv.ParseUint(parts[0], 16, 64)
+	n, err2 := strconv.ParseUint(parts[1], 16, 64)
+	if err1 != nil || err2 != nil || n > 1<<16 {
+		return "E01"
+	}
+	buf := make([]byte, n)
+	if err := sess.ReadMem(addr, buf); err != nil {
+		// Return what is readable, byte by byte up to the first hole.
+		var i uint64
+		for ; i < n; i++ {
+			if sess.ReadMem(addr+i, buf[i:i+1]) != nil {
+				break
+			}
+		}
+		if i == 0 {
+			return "E14"
+		}
+		buf = buf[:i]
+	}
+	return hex.EncodeToString(buf)
+}
+
+func (s *Server) regs(sess *replay.Session) ([][]byte, error) {
+	tid := sess.Tid()
+	if s.sel > 0 {
+		tid = s.sel
+	}
+	g, err := sess.Regs(tid)
+	if err != nil {
+		return nil, err
+	}
+	fx, err := sess.FPRegs(tid)
+	if err != nil {
+		return nil, err
+	}
+	return registerBytes(&g, &fx), nil
+}
+
+func (s *Server) allRegs(sess *replay.Session) (string, replay.Resume, bool) {
+	rs, err := s.regs(sess)
+	if err != nil {
+		return "E01", 0, false
+	}
+	var b strings.Builder
+	for _, r := range rs {
+		b.WriteString(hex.EncodeToString(r))
+	}
+	return b.String(), 0, false
+}
+
+func (s *Server) oneReg(sess *replay.Session, n int) (string, replay.Resume, bool) {
+	rs, err := s.regs(sess)
+	if err != nil || n >= len(rs) {
+		return "E01", 0, false
+	}
+	return hex.EncodeToString(rs[n]), 0, false
+}
+
+// parseThread reads a thread id "pPID.TID", "TID", "0" or "-1" (hex);
+// 0 means the stopped thread.
+func parseThread(id string) int {
+	if i := strings.IndexByte(id, '.'); i >= 0 {
+		id = id[i+1:]
+	}
+	n, err := strconv.ParseInt(id, 16, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return int(n)
+}
