@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -75,12 +76,71 @@ func TestGdbStepping(t *testing.T) {
 func TestGdbStaticAndSignal(t *testing.T) {
 	env.Need(t)
 	out, _ := gdbSession(t, env.Progs["signals-static"], []string{"faults"},
-		"break on_fault", "continue", "print sig", "bt 1", "delete", "continue")
+		"break on_fault", "continue", "continue", "print sig", "bt 1", "delete", "handle all nostop noprint", "continue", "continue")
 	mustMatch(t, out,
+		`Program received signal SIGSEGV`,
 		`Breakpoint 1, on_fault \(sig=11`,
 		`\$1 = 11`,
+		`Program received signal SIGTRAP`, // the program's own int3 stops gdb whatever 'handle' says
 		`\[Inferior 1 \(process \d+\) exited normally\]`)
 	if strings.Contains(out, "diverged") {
 		t.Fatalf("replay diverged under gdb:\n%s", out)
+	}
+}
+
+// TestGdbWatchpoint: a hardware watchpoint stops at each write with the old
+// and new values.
+func TestGdbWatchpoint(t *testing.T) {
+	env.Need(t)
+	out, _ := gdbSession(t, env.Progs["watchme"], nil,
+		"break main", "continue", "watch g", "continue", "continue", "delete", "continue")
+	mustMatch(t, out,
+		`Hardware watchpoint 2: g`,
+		`Old value = 0\s+New value = 10`,
+		`Old value = 10\s+New value = 20`,
+		`\[Inferior 1 \(process \d+\) exited normally\]`)
+}
+
+// TestGdbSignalStopAndThreads: gdb stops when a signal arrives, and sees
+// every thread of a multi-threaded program.
+func TestGdbSignalStopAndThreads(t *testing.T) {
+	env.Need(t)
+	out, _ := gdbSession(t, env.Progs["signals"], []string{"faults"},
+		"continue", "print $_siginfo.si_signo", "kill")
+	mustMatch(t, out, `Program received signal SIGSEGV, Segmentation fault`, `\$1 = 11`)
+	out, _ = gdbSession(t, env.Progs["threads"], nil,
+		"break worker", "continue", "continue", "info threads", "kill")
+	mustMatch(t, out, `Thread \d+ hit Breakpoint 1, worker`, `(?m)^\* 3\s+Thread \d+\.\d+ worker`, `(?m)^  1\s+Thread \d+\.\d+`)
+}
+
+// TestGdbServerOnly: -s serves on loopback and prints rr's launch line, the
+// one delve parses.
+func TestGdbServerOnly(t *testing.T) {
+	env.Need(t)
+	dir := filepath.Join(t.TempDir(), "trace")
+	env.Run(t, nil, "record", "-o", dir, env.Progs["debugme"])
+	cmd := exec.Command(env.Rewind, "replay", "--dbgport=0", dir)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stderr)
+	if !sc.Scan() || sc.Text() != "Launch debugger with" || !sc.Scan() {
+		t.Fatalf("no launch line: %q", sc.Text())
+	}
+	line := sc.Text()
+	m := regexp.MustCompile(`^  'gdb' '-l' '10000' '-ex' 'set sysroot /' '-ex' 'target extended-remote 127\.0\.0\.1:(\d+)' '(/.*)'$`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("launch line %q", line)
+	}
+	out, err := exec.Command("gdb", "-batch", "-nx", "-ex", "set sysroot /", "-ex", "target extended-remote 127.0.0.1:"+m[1],
+		"-ex", "break compute", "-ex", "continue", "-ex", "kill", m[2]).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gdb: %v\n%s", err, out)
+	}
+	mustMatch(t, string(out), `Breakpoint 1, compute \(x=\d+\)`)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("rewind replay after gdb killed the session: %v", err)
 	}
 }

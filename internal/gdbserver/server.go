@@ -107,9 +107,16 @@ func (s *Server) hangUp() replay.Resume {
 }
 
 func stopReply(sess *replay.Session, why replay.StopReason) string {
-	r := fmt.Sprintf("T05thread:p%x.%x;", sess.Pid(), sess.Tid())
-	if why == replay.StopBreakpoint {
+	sig := 5 // SIGTRAP
+	if why == replay.StopSignal {
+		sig = sess.Signal
+	}
+	r := fmt.Sprintf("T%02xthread:p%x.%x;", sig, sess.Pid(), sess.Tid())
+	switch why {
+	case replay.StopBreakpoint:
 		r += "swbreak:;"
+	case replay.StopWatch:
+		r += fmt.Sprintf("watch:%x;", sess.Watch)
 	}
 	return r
 }
@@ -160,7 +167,7 @@ func (s *Server) handle(sess *replay.Session, why replay.StopReason, p string) (
 	case p == "?":
 		return stopReply(sess, why), 0, false
 	case strings.HasPrefix(p, "qSupported"):
-		return "PacketSize=10000;QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;multiprocess+;vContSupported+;swbreak+;ReverseContinue-;ReverseStep-", 0, false
+		return "PacketSize=10000;QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:siginfo:read+;multiprocess+;vContSupported+;swbreak+;ReverseContinue-;ReverseStep-", 0, false
 	case p == "QStartNoAckMode":
 		s.c.writePacket("OK")
 		s.c.noAck = true
@@ -218,6 +225,35 @@ func (s *Server) handle(sess *replay.Session, why replay.StopReason, p string) (
 			return "E01", 0, false
 		}
 		return "OK", 0, false
+	case strings.HasPrefix(p, "Z2,"), strings.HasPrefix(p, "z2,"), strings.HasPrefix(p, "Z4,"), strings.HasPrefix(p, "z4,"):
+		f := strings.Split(p[3:], ",")
+		if len(f) != 2 {
+			return "E01", 0, false
+		}
+		addr, err1 := strconv.ParseUint(f[0], 16, 64)
+		size, err2 := strconv.ParseUint(f[1], 16, 8)
+		if err1 != nil || err2 != nil {
+			return "E01", 0, false
+		}
+		kind := replay.WatchWrite
+		if p[1] == '4' {
+			kind = replay.WatchAccess
+		}
+		var err error
+		if p[0] == 'Z' {
+			err = sess.SetWatchpoint(addr, int(size), kind)
+		} else {
+			err = sess.ClearWatchpoint(addr, kind)
+		}
+		if err != nil {
+			return "E01", 0, false
+		}
+		return "OK", 0, false
+	case strings.HasPrefix(p, "qXfer:siginfo:read::"):
+		if why != replay.StopSignal {
+			return "E01", 0, false
+		}
+		return xfer(string(sess.Siginfo[:]), strings.TrimPrefix(p, "qXfer:siginfo:read::")), 0, false
 	case p == "vCont?":
 		return "vCont;c;C;s;S", 0, false
 	case strings.HasPrefix(p, "vCont;"):

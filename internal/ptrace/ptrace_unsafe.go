@@ -125,3 +125,18 @@ func GetFPRegs(tid int) ([512]byte, error) {
 	err := rawPtrace(unix.PTRACE_GETFPREGS, tid, 0, uintptr(unsafe.Pointer(&fx[0])))
 	return fx, wrap("GETFPREGS", tid, err)
 }
+
+// debugRegOffset is offsetof(struct user, u_debugreg) on x86-64.
+const debugRegOffset = 848
+
+// SetDebugReg writes debug register n (0-3 addresses, 6 status, 7 control).
+func SetDebugReg(tid, n int, v uint64) error {
+	return wrap("POKEUSER", tid, rawPtrace(unix.PTRACE_POKEUSR, tid, uintptr(debugRegOffset+8*n), uintptr(v)))
+}
+
+// DebugReg reads debug register n.
+func DebugReg(tid, n int) (uint64, error) {
+	var v uint64
+	err := rawPtrace(unix.PTRACE_PEEKUSR, tid, uintptr(debugRegOffset+8*n), uintptr(unsafe.Pointer(&v)))
+	return v, wrap("PEEKUSER", tid, err)
+}

@@ -28,6 +28,8 @@ const (
 	StopStart      StopReason = iota // before the first instruction, or at the -g event
 	StopBreakpoint                   // a software breakpoint of the debugger's
 	StopStep                         // a single step finished
+	StopWatch                        // a hardware watchpoint triggered (Session.Watch)
+	StopSignal                       // a signal is about to be delivered (Session.Signal)
 )
 
 // Resume is the debugger's answer to a stop.
@@ -47,6 +49,95 @@ var ErrQuit = errors.New("the debugger ended the replay")
 type Session struct {
 	r   *replayer
 	cur *rtask
+	// Watch is the watched address that triggered (StopWatch); Signal and
+	// Siginfo the signal being delivered (StopSignal).
+	Watch   uint64
+	Signal  int
+	Siginfo [128]byte
+}
+
+// WatchKind is a hardware watchpoint's trigger.
+type WatchKind int
+
+const (
+	WatchWrite  WatchKind = 1 // DR7 R/W bits 01
+	WatchAccess WatchKind = 3 // 11: read or write (x86 has no read-only)
+)
+
+// watchpoint is one debug register in use.
+type watchpoint struct {
+	addr uint64
+	size int
+	kind WatchKind
+}
+
+// SetWatchpoint arms a hardware watchpoint on size (1, 2, 4 or 8) aligned
+// bytes at addr in every thread of the debugged process.
+func (s *Session) SetWatchpoint(addr uint64, size int, kind WatchKind) error {
+	if size != 1 && size != 2 && size != 4 && size != 8 || addr%uint64(size) != 0 {
+		return fmt.Errorf("watchpoint of %d bytes at %#x: x86 watches 1, 2, 4 or 8 aligned bytes", size, addr)
+	}
+	for i, w := range s.r.watch {
+		if w == nil {
+			s.r.watch[i] = &watchpoint{addr, size, kind}
+			return s.r.armWatchpoints()
+		}
+	}
+	return errors.New("all 4 debug registers are in use")
+}
+
+// ClearWatchpoint disarms the watchpoint at addr.
+func (s *Session) ClearWatchpoint(addr uint64, kind WatchKind) error {
+	for i, w := range s.r.watch {
+		if w != nil && w.addr == addr && w.kind == kind {
+			s.r.watch[i] = nil
+		}
+	}
+	return s.r.armWatchpoints()
+}
+
+// armWatchpoints loads the debug registers of every task of the debugged
+// process (they are per thread, and new threads start without them).
+func (r *replayer) armWatchpoints() error {
+	var dr7 uint64
+	lens := map[int]uint64{1: 0, 2: 1, 4: 3, 8: 2}
+	for i, w := range r.watch {
+		if w != nil {
+			dr7 |= 1<<(2*i) | uint64(w.kind)<<(16+4*i) | lens[w.size]<<(18+4*i)
+		}
+	}
+	for _, t := range r.tasks {
+		if t.pid != r.leader {
+			continue
+		}
+		for i, w := range r.watch {
+			if w != nil {
+				if err := ptrace.SetDebugReg(t.tid, i, w.addr); err != nil {
+					return err
+				}
+			}
+		}
+		if err := ptrace.SetDebugReg(t.tid, 7, dr7); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// watchHit returns the address of the watchpoint that stopped t, if any,
+// and clears the debug status register.
+func (r *replayer) watchHit(t *rtask) (uint64, bool) {
+	dr6, err := ptrace.DebugReg(t.tid, 6)
+	if err != nil {
+		return 0, false
+	}
+	ptrace.SetDebugReg(t.tid, 6, 0)
+	for i, w := range r.watch {
+		if w != nil && dr6&(1<<i) != 0 {
+			return w.addr, true
+		}
+	}
+	return 0, false
 }
 
 // Pid is the recorded pid of the debugged process.
@@ -145,10 +236,15 @@ func (s *Session) ClearBreakpoint(addr uint64) error {
 // stopFor hands a stop of t to the debugger and returns its answer. Tasks
 // of other processes than the debugged one never stop.
 func (r *replayer) stopFor(t *rtask, why StopReason) Resume {
+	return r.stopWith(&Session{r: r, cur: t}, why)
+}
+
+func (r *replayer) stopWith(s *Session, why StopReason) Resume {
+	t := s.cur
 	if r.opt.Debugger == nil || r.detached || t.pid != r.leader {
 		return Continue
 	}
-	res := r.opt.Debugger.Stopped(&Session{r: r, cur: t}, why)
+	res := r.opt.Debugger.Stopped(s, why)
 	if res == Quit {
 		r.quit = true
 		return Continue
@@ -197,6 +293,13 @@ func (r *replayer) debugAdvance(t *rtask) (ptrace.Stop, error) {
 		var regs ptrace.Regs
 		if err := ptrace.GetRegs(t.tid, &regs); err != nil {
 			return st, err
+		}
+		if addr, ok := r.watchHit(t); ok {
+			t.stepping = r.stopWith(&Session{r: r, cur: t, Watch: addr}, StopWatch) == Step
+			if r.quit {
+				return st, ErrQuit
+			}
+			continue
 		}
 		if _, ok := r.breakpoints[regs.Rip-1]; ok && !step {
 			regs.Rip--
@@ -297,4 +400,16 @@ func Executable(dir string) (string, error) {
 	}
 	abs, err := filepath.Abs(rd.File(ev.Path))
 	return abs, err
+}
+
+// signalStop shows the debugger a signal about to be delivered to t. The
+// recorded signal is delivered whatever the debugger says: replay cannot
+// change what happened.
+func (r *replayer) signalStop(t *rtask, sig int, si [128]byte) {
+	if r.opt.Debugger == nil || r.detached || t.pid != r.leader {
+		return
+	}
+	if r.stopWith(&Session{r: r, cur: t, Signal: sig, Siginfo: si}, StopSignal) == Step {
+		t.stepping = true
+	}
 }

@@ -93,6 +93,7 @@ type replayer struct {
 	// Debugger state: software breakpoints (address -> original byte) in
 	// the debugged process, the auxv and executable it reports.
 	breakpoints map[uint64]byte
+	watch       [4]*watchpoint
 	detached    bool
 	quit        bool
 	exited      bool
@@ -664,6 +665,11 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 		return r.diverge(fmt.Sprintf("new task %d: expected its first stop, got %v", child.tid, st))
 	}
 	r.tasks[child.rec] = child
+	if child.pid == r.leader {
+		if err := r.armWatchpoints(); err != nil {
+			return err
+		}
+	}
 	return ptrace.Syscall(t.tid, 0)
 }
 
@@ -748,6 +754,10 @@ func (r *replayer) signal(t *rtask, ev *trace.Event) error {
 	}
 	if ok {
 		return r.deliverRestoring(t, sig, restore)
+	}
+	r.signalStop(t, sig, ev.Siginfo)
+	if r.quit {
+		return ErrQuit
 	}
 	t.resumeSig = sig
 	return nil
