@@ -60,7 +60,7 @@ func TestGdbStepping(t *testing.T) {
 	env.Need(t)
 	out, _ := gdbSession(t, env.Progs["debugme"], nil,
 		"break compute", "continue", "next", "next", "print y == 2*x", "stepi",
-		"info registers rip", "bt", "monitor when", "info threads", "x/2i $pc", "kill")
+		"info registers rip", "bt", "monitor when", "info threads", "x/2i $pc", "print compute(3)", "print x", "kill")
 	mustMatch(t, out,
 		`(?m)^10\s+counter \+= y;`,
 		`(?m)^11\s+return y \+ 1;`,
@@ -68,7 +68,9 @@ func TestGdbStepping(t *testing.T) {
 		`rip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <compute\+\d+>`,
 		`#1  0x[0-9a-f]+ in main \(\) at .*debugme.c:19`,
 		`Completed event: \d+`,
-		`\* 1\s+Thread \d+\.\d+`)
+		`\* 1\s+Thread \d+\.\d+`,
+		`rewind: the debugger tried to change registers or memory`, // print compute(3) is refused
+		`\$2 = \d+`) // and the replay goes on undisturbed
 }
 
 // TestGdbStaticAndSignal: a static binary, and a stop at a signal the

@@ -19,6 +19,8 @@ type Server struct {
 	log  io.Writer
 	gone bool // the debugger disconnected or detached
 	sel  int  // thread chosen with Hg for register reads (0: the stopped one)
+	// warnedWrite: the user was told once why writes are refused.
+	warnedWrite bool
 }
 
 // Listen opens the server on 127.0.0.1:port (0: any free port). The debug
@@ -284,7 +286,12 @@ func (s *Server) handle(sess *replay.Session, why replay.StopReason, p string) (
 		}
 		return "E01", 0, false
 	case strings.HasPrefix(p, "G"), strings.HasPrefix(p, "P"), strings.HasPrefix(p, "M"), strings.HasPrefix(p, "X"):
-		// Changing registers or memory would make the replay diverge.
+		// Changing registers or memory would make the replay diverge; gdb
+		// only says it cannot access memory, so say why here.
+		if !s.warnedWrite {
+			s.warnedWrite = true
+			fmt.Fprintln(s.log, "rewind: the debugger tried to change registers or memory, which a replay cannot do (function calls from the debugger, 'set var' and the like are refused)")
+		}
 		return "E01", 0, false
 	}
 	return "", 0, false // unsupported: empty reply
