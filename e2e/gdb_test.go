@@ -112,7 +112,7 @@ func TestGdbSignalStopAndThreads(t *testing.T) {
 	mustMatch(t, out, `Program received signal SIGSEGV, Segmentation fault`, `\$1 = 11`)
 	out, _ = gdbSession(t, env.Progs["threads"], nil,
 		"break worker", "continue", "continue", "info threads", "kill")
-	mustMatch(t, out, `Thread \d+ hit Breakpoint 1, worker`, `(?m)^\* 3\s+Thread \d+\.\d+ worker`, `(?m)^  1\s+Thread \d+\.\d+`)
+	mustMatch(t, out, `Thread \d+ hit Breakpoint 1, worker`, `(?m)^\* 3\s+Thread \d+\.\d+\s+worker`, `(?m)^  1\s+Thread \d+\.\d+`)
 }
 
 // TestGdbServerOnly: -s serves on loopback and prints rr's launch line, the

@@ -39,6 +39,7 @@ func takeValue(args []string, i int, short, long string) (string, int, bool, err
 
 func cmdRecord(args []string) error {
 	var dir string
+	printFD := -1
 	i := 0
 	for ; i < len(args); i++ {
 		a := args[i]
@@ -55,6 +56,15 @@ func cmdRecord(args []string) error {
 		}
 		if ok {
 			dir, i = v, ni
+			continue
+		}
+		if v, ni, ok, err := takeValue(args, i, "", "--print-trace-dir"); err != nil {
+			return err
+		} else if ok {
+			if printFD, err = strconv.Atoi(v); err != nil || printFD < 0 {
+				return fail(2, "record: bad file descriptor %q", v)
+			}
+			i = ni
 			continue
 		}
 		return fail(2, "record: unknown option %s", a)
@@ -75,6 +85,14 @@ func cmdRecord(args []string) error {
 	if err != nil {
 		return err
 	}
+	if printFD >= 0 {
+		// rr's --print-trace-dir: tools (delve) learn where the trace goes.
+		f := os.NewFile(uintptr(printFD), "print-trace-dir")
+		if _, err := fmt.Fprintln(f, abs); err != nil {
+			return fail(1, "record: --print-trace-dir=%d: %v", printFD, err)
+		}
+		f.Close()
+	}
 	res, err := record.Record(record.Options{Dir: abs, Argv: argv, Env: os.Environ(), Stderr: os.Stderr, Version: version})
 	setLatest(abs)
 	if err != nil {
@@ -93,7 +111,7 @@ func cmdRecord(args []string) error {
 
 func cmdReplay(args []string) error {
 	autopilot := false
-	port, gotoEvent := -1, 0
+	port, gotoEvent, onProcess := -1, 0, 0
 	var dir string
 	var dbgArgs []string
 	for i := 0; i < len(args); i++ {
@@ -114,6 +132,16 @@ func cmdReplay(args []string) error {
 				return fail(2, "replay: bad port %q", v)
 			}
 			port, i = n, ni
+			continue
+		}
+		if v, ni, ok, err := takeValue(args, i, "-p", "--onprocess"); err != nil {
+			return err
+		} else if ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return fail(2, "replay: bad process id %q", v)
+			}
+			onProcess, i = n, ni
 			continue
 		}
 		if v, ni, ok, err := takeValue(args, i, "-g", "--goto"); err != nil {
@@ -140,6 +168,15 @@ func cmdReplay(args []string) error {
 		return err
 	}
 	opt := replay.Options{Dir: dir, Stdout: os.Stdout, Stderr: os.Stderr, Goto: gotoEvent}
+	if onProcess != 0 {
+		procs, err := processes(dir)
+		if err != nil {
+			return fail(1, "%v", err)
+		}
+		if len(procs) == 0 || int(procs[0].pid) != onProcess {
+			return fail(1, "replay -p %d: the debugger can follow only the first recorded process so far (see 'rewind ps')", onProcess)
+		}
+	}
 	var gdb *exec.Cmd
 	if !autopilot {
 		srv, err := gdbserver.Listen(max(port, 0), os.Stderr)

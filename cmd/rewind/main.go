@@ -12,6 +12,9 @@ import (
 
 const version = "0.1.0"
 
+// rrVersion is the rr release whose interfaces rewind follows.
+const rrVersion = "5.9.0"
+
 const usage = `rewind - record and replay Linux x86-64 programs
 
 Usage:
@@ -79,6 +82,12 @@ func dispatch(args []string) error {
 	case "ps":
 		return cmdPs(args[1:])
 	case "--version", "-V", "version":
+		if filepath.Base(os.Args[0]) == "rr" {
+			// Called through an 'rr' link by a tool that drives rr (delve
+			// checks the version to pick rr's command style).
+			fmt.Printf("rr version %s (rewind %s)\n", rrVersion, version)
+			return nil
+		}
 		fmt.Printf("rewind version %s\n", version)
 		return nil
 	case "help", "-h", "--help":

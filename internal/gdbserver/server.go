@@ -174,8 +174,13 @@ func (s *Server) handle(sess *replay.Session, why replay.StopReason, p string) (
 		s.c.writePacket("OK")
 		s.c.noAck = true
 		return s.serveNext(sess, why)
-	case strings.HasPrefix(p, "qXfer:features:read:target.xml:"):
-		return xfer(targetXML(), strings.TrimPrefix(p, "qXfer:features:read:target.xml:")), 0, false
+	case strings.HasPrefix(p, "qXfer:features:read:"):
+		f := strings.SplitN(strings.TrimPrefix(p, "qXfer:features:read:"), ":", 2)
+		doc, ok := targetDoc(f[0])
+		if !ok || len(f) != 2 {
+			return "E00", 0, false
+		}
+		return xfer(doc, f[1]), 0, false
 	case strings.HasPrefix(p, "qXfer:auxv:read::"):
 		return xfer(string(sess.Auxv()), strings.TrimPrefix(p, "qXfer:auxv:read::")), 0, false
 	case strings.HasPrefix(p, "qXfer:exec-file:read:"):
