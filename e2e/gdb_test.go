@@ -2,11 +2,14 @@ package e2e
 
 import (
 	"bufio"
+	"fmt"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // gdbSession records prog, then replays it under 'gdb -batch' with the given
@@ -144,5 +147,100 @@ func TestGdbServerOnly(t *testing.T) {
 	mustMatch(t, string(out), `Breakpoint 1, compute \(x=\d+\)`)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("rewind replay after gdb killed the session: %v", err)
+	}
+}
+
+// TestGdbCatchSyscallAndMore: catch syscall stops at entry and return;
+// tbreak, info sharedlibrary, awatch and until work too.
+func TestGdbCatchSyscallAndMore(t *testing.T) {
+	env.Need(t)
+	out, _ := gdbSession(t, env.Progs["debugme"], nil,
+		"catch syscall getrandom", "continue", "continue", "delete",
+		"tbreak compute", "continue", "info sharedlibrary", "awatch counter", "continue", "until", "kill")
+	mustMatch(t, out,
+		`Catchpoint 1 \(call to syscall getrandom\)`,
+		`Catchpoint 1 \(returned from syscall getrandom\)`,
+		`Temporary breakpoint 2, compute \(x=\d+\)`,
+		`0x[0-9a-f]+\s+0x[0-9a-f]+\s+Yes\s+/.*libc\.so\.6`,
+		`Hardware access \(read/write\) watchpoint 3: counter`,
+		`(Value = 0|Old value = 0\s+New value = \d+)`)
+}
+
+// TestGdbServerRobust: malformed and unknown packets get error or empty
+// replies, a second client is refused, and the first can still end the
+// session.
+func TestGdbServerRobust(t *testing.T) {
+	env.Need(t)
+	dir := filepath.Join(t.TempDir(), "trace")
+	env.Run(t, nil, "record", "-o", dir, env.Progs["debugme"])
+	cmd := exec.Command(env.Rewind, "replay", "-s", "0", dir)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stderr)
+	var port string
+	for sc.Scan() {
+		if m := regexp.MustCompile(`127\.0\.0\.1:(\d+)`).FindStringSubmatch(sc.Text()); m != nil {
+			port = m[1]
+			break
+		}
+	}
+	c, err := net.Dial("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rd := bufio.NewReader(c)
+	send := func(payload string) string {
+		var sum byte
+		for i := 0; i < len(payload); i++ {
+			sum += payload[i]
+		}
+		fmt.Fprintf(c, "$%s#%02x", payload, sum)
+		for {
+			b, err := rd.ReadByte()
+			if err != nil {
+				t.Fatalf("reading reply to %q: %v", payload, err)
+			}
+			if b == '$' {
+				break
+			}
+		}
+		reply, err := rd.ReadString('#')
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd.Discard(2)
+		c.Write([]byte("+"))
+		return strings.TrimSuffix(reply, "#")
+	}
+	c.Write([]byte("$bad#00")) // wrong checksum: a '-' and no reply
+	for payload, want := range map[string]string{
+		"mzz,10":                            "E01",
+		"Z0,notanumber,1":                   "E01",
+		"qXfer:features:read:nope.xml:0,10": "E00",
+		"vFlashWrite:0:abc":                 "",
+		"G00":                               "E01",
+		"p1000":                             "E01",
+	} {
+		if got := send(payload); got != want {
+			t.Errorf("reply to %q: %q, want %q", payload, got, want)
+		}
+	}
+	// A second debugger is turned away while the first is connected.
+	if c2, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
+		c2.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if n, err := c2.Read(make([]byte, 1)); n != 0 || err == nil {
+			t.Errorf("second client was not refused (%d, %v)", n, err)
+		}
+		c2.Close()
+	}
+	if got := send("k"); got != "OK" {
+		t.Fatalf("kill: %q", got)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("rewind after kill: %v", err)
 	}
 }

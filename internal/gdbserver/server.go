@@ -119,6 +119,12 @@ func stopReply(sess *replay.Session, why replay.StopReason) string {
 		r += "swbreak:;"
 	case replay.StopWatch:
 		r += fmt.Sprintf("watch:%x;", sess.Watch)
+	case replay.StopSyscall:
+		kind := "syscall_entry"
+		if sess.SyscallReturn {
+			kind = "syscall_return"
+		}
+		r = fmt.Sprintf("T05%s:%x;thread:p%x.%x;", kind, sess.Syscall, sess.Pid(), sess.Tid())
 	}
 	return r
 }
@@ -169,7 +175,7 @@ func (s *Server) handle(sess *replay.Session, why replay.StopReason, p string) (
 	case p == "?":
 		return stopReply(sess, why), 0, false
 	case strings.HasPrefix(p, "qSupported"):
-		return "PacketSize=10000;QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:siginfo:read+;multiprocess+;vContSupported+;swbreak+;ReverseContinue-;ReverseStep-", 0, false
+		return "PacketSize=10000;QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:siginfo:read+;QCatchSyscalls+;multiprocess+;vContSupported+;swbreak+;ReverseContinue-;ReverseStep-", 0, false
 	case p == "QStartNoAckMode":
 		s.c.writePacket("OK")
 		s.c.noAck = true
@@ -261,6 +267,26 @@ func (s *Server) handle(sess *replay.Session, why replay.StopReason, p string) (
 			return "E01", 0, false
 		}
 		return xfer(string(sess.Siginfo[:]), strings.TrimPrefix(p, "qXfer:siginfo:read::")), 0, false
+	case strings.HasPrefix(p, "QCatchSyscalls:"):
+		// QCatchSyscalls:0, QCatchSyscalls:1 (all), QCatchSyscalls:1;NR;NR...
+		f := strings.Split(p[len("QCatchSyscalls:"):], ";")
+		var nrs []int
+		for _, x := range f[1:] {
+			n, err := strconv.ParseUint(x, 16, 32)
+			if err != nil {
+				return "E01", 0, false
+			}
+			nrs = append(nrs, int(n))
+		}
+		switch f[0] {
+		case "0":
+			sess.CatchSyscalls(false, false, nil)
+		case "1":
+			sess.CatchSyscalls(true, len(nrs) == 0, nrs)
+		default:
+			return "E01", 0, false
+		}
+		return "OK", 0, false
 	case p == "vCont?":
 		return "vCont;c;C;s;S", 0, false
 	case strings.HasPrefix(p, "vCont;"):

@@ -30,6 +30,7 @@ const (
 	StopStep                         // a single step finished
 	StopWatch                        // a hardware watchpoint triggered (Session.Watch)
 	StopSignal                       // a signal is about to be delivered (Session.Signal)
+	StopSyscall                      // a caught syscall enters or returns (Session.Syscall)
 )
 
 // Resume is the debugger's answer to a stop.
@@ -54,6 +55,24 @@ type Session struct {
 	Watch   uint64
 	Signal  int
 	Siginfo [128]byte
+	// Syscall is the caught syscall's number, SyscallReturn whether it is
+	// returning (StopSyscall).
+	Syscall       int
+	SyscallReturn bool
+}
+
+// CatchSyscalls makes syscalls stop for the debugger: all of them, the
+// listed numbers, or (off) none.
+func (s *Session) CatchSyscalls(on, all bool, nrs []int) {
+	s.r.catchAll, s.r.catch = false, nil
+	if !on {
+		return
+	}
+	s.r.catchAll = all
+	s.r.catch = map[int]bool{}
+	for _, n := range nrs {
+		s.r.catch[n] = true
+	}
 }
 
 // WatchKind is a hardware watchpoint's trigger.
@@ -410,6 +429,16 @@ func (r *replayer) signalStop(t *rtask, sig int, si [128]byte) {
 		return
 	}
 	if r.stopWith(&Session{r: r, cur: t, Signal: sig, Siginfo: si}, StopSignal) == Step {
+		t.stepping = true
+	}
+}
+
+// syscallStop stops the debugger at a caught syscall of t.
+func (r *replayer) syscallStop(t *rtask, nr int32, ret bool) {
+	if r.catch == nil || !r.catchAll && !r.catch[int(nr)] {
+		return
+	}
+	if r.stopWith(&Session{r: r, cur: t, Syscall: int(nr), SyscallReturn: ret}, StopSyscall) == Step {
 		t.stepping = true
 	}
 }

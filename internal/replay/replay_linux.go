@@ -94,6 +94,8 @@ type replayer struct {
 	// the debugged process, the auxv and executable it reports.
 	breakpoints map[uint64]byte
 	watch       [4]*watchpoint
+	catch       map[int]bool // caught syscalls (nil: none)
+	catchAll    bool
 	detached    bool
 	quit        bool
 	exited      bool
@@ -412,6 +414,10 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 	}
 	t.entry = regs
 	t.execDone = false
+	r.syscallStop(t, ev.Nr, false)
+	if r.quit {
+		return ErrQuit
+	}
 	if ev.Flags&trace.FlagRefused != 0 {
 		return nil
 	}
@@ -535,7 +541,13 @@ func (r *replayer) syscallExit(t *rtask, ev *trace.Event) error {
 	}
 	t.lastNr, t.lastRet = ev.Nr, ev.Ret
 	if ev.Echo != 0 {
-		return r.echo(t, ev)
+		if err := r.echo(t, ev); err != nil {
+			return err
+		}
+	}
+	r.syscallStop(t, ev.Nr, true)
+	if r.quit {
+		return ErrQuit
 	}
 	return nil
 }
