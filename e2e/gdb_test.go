@@ -63,12 +63,14 @@ func TestGdbStepping(t *testing.T) {
 	env.Need(t)
 	out, _ := gdbSession(t, env.Progs["debugme"], nil,
 		"break compute", "continue", "next", "next", "print y == 2*x", "stepi",
-		"info registers rip", "bt", "monitor when", "info threads", "x/2i $pc", "print compute(3)", "print x", "kill")
+		"info registers rip", "info registers ymm0", "info registers st0", "bt", "monitor when", "info threads", "x/2i $pc", "print compute(3)", "print x", "kill")
 	mustMatch(t, out,
 		`(?m)^10\s+counter \+= y;`,
 		`(?m)^11\s+return y \+ 1;`,
 		`\$1 = 1`,
 		`rip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <compute\+\d+>`,
+		`ymm0\s+\{.*v4_double = \{`,
+		`st0\s+0\s+\(raw 0x0+\)`,
 		`#1  0x[0-9a-f]+ in main \(\) at .*debugme.c:19`,
 		`Completed event: \d+`,
 		`\* 1\s+Thread \d+\.\d+`,

@@ -405,11 +405,11 @@ func (s *Server) regs(sess *replay.Session) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	fx, err := sess.FPRegs(tid)
+	xs, err := sess.XState(tid)
 	if err != nil {
 		return nil, err
 	}
-	return registerBytes(&g, &fx), nil
+	return registerBytes(&g, xs), nil
 }
 
 func (s *Server) allRegs(sess *replay.Session) (string, replay.Resume, bool) {

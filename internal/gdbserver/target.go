@@ -48,6 +48,9 @@ var registers = func() []reg {
 	rs = append(rs, reg{name: "orig_rax", bits: 64, typ: "int", group: "system", feature: "linux"})
 	rs = append(rs, reg{name: "fs_base", bits: 64, typ: "int", feature: "segments"})
 	rs = append(rs, reg{name: "gs_base", bits: 64, typ: "int", feature: "segments"})
+	for i := 0; i < 16; i++ {
+		rs = append(rs, reg{name: fmt.Sprintf("ymm%dh", i), bits: 128, typ: "uint128", feature: "avx"})
+	}
 	return rs
 }()
 
@@ -59,6 +62,7 @@ var featureDocs = []struct{ file, id, name, extra string }{
 	{"sse.xml", "sse", "org.gnu.gdb.i386.sse", `<vector id="v4f" type="ieee_single" count="4"/><vector id="v2d" type="ieee_double" count="2"/><vector id="v16i8" type="int8" count="16"/><vector id="v8i16" type="int16" count="8"/><vector id="v4i32" type="int32" count="4"/><vector id="v2i64" type="int64" count="2"/><union id="vec128"><field name="v4_float" type="v4f"/><field name="v2_double" type="v2d"/><field name="v16_int8" type="v16i8"/><field name="v8_int16" type="v8i16"/><field name="v4_int32" type="v4i32"/><field name="v2_int64" type="v2i64"/><field name="uint128" type="uint128"/></union><flags id="i386_mxcsr" size="4"><field name="IE" start="0" end="0"/><field name="DE" start="1" end="1"/><field name="ZE" start="2" end="2"/><field name="OE" start="3" end="3"/><field name="UE" start="4" end="4"/><field name="PE" start="5" end="5"/><field name="DAZ" start="6" end="6"/><field name="IM" start="7" end="7"/><field name="DM" start="8" end="8"/><field name="ZM" start="9" end="9"/><field name="OM" start="10" end="10"/><field name="UM" start="11" end="11"/><field name="PM" start="12" end="12"/><field name="FZ" start="15" end="15"/></flags>`},
 	{"linux.xml", "linux", "org.gnu.gdb.i386.linux", ""},
 	{"segments.xml", "segments", "org.gnu.gdb.i386.segments", ""},
+	{"avx.xml", "avx", "org.gnu.gdb.i386.avx", ""},
 }
 
 // targetDoc returns a target description annex by name, or false.
@@ -93,8 +97,11 @@ func targetDoc(annex string) (string, bool) {
 	return "", false
 }
 
-// registerBytes encodes every register, little-endian, in target order.
-func registerBytes(g *ptrace.Regs, fx *[512]byte) [][]byte {
+// registerBytes encodes every register, little-endian, in target order,
+// from the general registers and the XSAVE area (FXSAVE part first).
+func registerBytes(g *ptrace.Regs, xs []byte) [][]byte {
+	var fx [512]byte
+	copy(fx[:], xs)
 	out := make([][]byte, 0, len(registers))
 	u64 := func(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
 	u32 := func(v uint64) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(v)) }
@@ -126,5 +133,15 @@ func registerBytes(g *ptrace.Regs, fx *[512]byte) [][]byte {
 	}
 	out = append(out, u32(le32(24)))
 	out = append(out, u64(g.Orig_rax), u64(g.Fs_base), u64(g.Gs_base))
+	// AVX upper halves sit at 576 in the standard format; a clear bit 2 in
+	// XSTATE_BV (header at 512) means they are in their initial state, zero.
+	avx := len(xs) >= 576+256 && xs[512]&4 != 0
+	for i := 0; i < 16; i++ {
+		b := make([]byte, 16)
+		if avx {
+			copy(b, xs[576+16*i:])
+		}
+		out = append(out, b)
+	}
 	return out
 }

@@ -140,3 +140,17 @@ func DebugReg(tid, n int) (uint64, error) {
 	err := rawPtrace(unix.PTRACE_PEEKUSR, tid, uintptr(debugRegOffset+8*n), uintptr(unsafe.Pointer(&v)))
 	return v, wrap("PEEKUSER", tid, err)
 }
+
+const ntX86XState = 0x202
+
+// GetXState returns the task's XSAVE area in standard format (the FXSAVE
+// part, the XSAVE header at 512, AVX upper halves at 576, ...).
+func GetXState(tid int) ([]byte, error) {
+	buf := make([]byte, 16384)
+	iov := unix.Iovec{Base: &buf[0], Len: uint64(len(buf))}
+	err := rawPtrace(unix.PTRACE_GETREGSET, tid, ntX86XState, uintptr(unsafe.Pointer(&iov)))
+	if err != nil {
+		return nil, wrap("GETREGSET(NT_X86_XSTATE)", tid, err)
+	}
+	return buf[:iov.Len], nil
+}

@@ -200,13 +200,17 @@ func (s *Session) Regs(tid int) (ptrace.Regs, error) {
 	return regs, err
 }
 
-// FPRegs returns a thread's FXSAVE area (x87, SSE).
-func (s *Session) FPRegs(tid int) ([512]byte, error) {
+// XState returns a thread's XSAVE area (x87, SSE, AVX, ...), standard format.
+func (s *Session) XState(tid int) ([]byte, error) {
 	t, err := s.task(tid)
 	if err != nil {
-		return [512]byte{}, err
+		return nil, err
 	}
-	return ptrace.GetFPRegs(t.tid)
+	if xs, err := ptrace.GetXState(t.tid); err == nil {
+		return xs, nil
+	}
+	fx, err := ptrace.GetFPRegs(t.tid) // no XSAVE: the FXSAVE area alone
+	return fx[:], err
 }
 
 // ReadMem reads the debugged process's memory as the program sees it:
