@@ -246,3 +246,29 @@ func TestGdbServerRobust(t *testing.T) {
 		t.Fatalf("rewind after kill: %v", err)
 	}
 }
+
+// TestGdbFollowProcess: -p follows a child process, chosen by pid or by the
+// program it execs, from its exec to its exit.
+func TestGdbFollowProcess(t *testing.T) {
+	env.Need(t)
+	if _, err := exec.LookPath("gdb"); err != nil {
+		t.Skip("gdb not installed")
+	}
+	dir := filepath.Join(t.TempDir(), "trace")
+	env.Run(t, nil, "record", "-o", dir, env.Progs["forkexec"])
+	ps := env.Run(t, nil, "ps", dir)
+	lines := strings.Split(strings.TrimSpace(ps.Stdout), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("rewind ps:\n%s", ps.Stdout)
+	}
+	second := strings.Split(lines[3], "\t")[0] // the second child
+	for follow, pid := range map[string]string{"sh": strings.Split(lines[2], "\t")[0], second: second} {
+		out := env.Run(t, nil, "replay", "-p", follow, dir, "--", "-batch", "-nx", "-ex", "info inferiors", "-ex", "continue")
+		mustMatch(t, out.Stdout+out.Stderr,
+			`\* 1\s+process `+pid+`\s`,
+			`\[Inferior 1 \(process `+pid+`\) exited with code 05\]`)
+	}
+	if out := env.Run(t, nil, "replay", "-p", "99999999", dir); out.Code != 1 || !strings.Contains(out.Stderr, "no recorded process matches") {
+		t.Fatalf("-p of an unknown process: exit %d, %q", out.Code, out.Stderr)
+	}
+}

@@ -111,7 +111,7 @@ func cmdRecord(args []string) error {
 
 func cmdReplay(args []string) error {
 	autopilot := false
-	port, gotoEvent, onProcess := -1, 0, 0
+	port, gotoEvent, follow := -1, 0, ""
 	var dir string
 	var dbgArgs []string
 	for i := 0; i < len(args); i++ {
@@ -137,11 +137,7 @@ func cmdReplay(args []string) error {
 		if v, ni, ok, err := takeValue(args, i, "-p", "--onprocess"); err != nil {
 			return err
 		} else if ok {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				return fail(2, "replay: bad process id %q", v)
-			}
-			onProcess, i = n, ni
+			follow, i = v, ni
 			continue
 		}
 		if v, ni, ok, err := takeValue(args, i, "-g", "--goto"); err != nil {
@@ -167,16 +163,7 @@ func cmdReplay(args []string) error {
 	if err != nil {
 		return err
 	}
-	opt := replay.Options{Dir: dir, Stdout: os.Stdout, Stderr: os.Stderr, Goto: gotoEvent}
-	if onProcess != 0 {
-		procs, err := processes(dir)
-		if err != nil {
-			return fail(1, "%v", err)
-		}
-		if len(procs) == 0 || int(procs[0].pid) != onProcess {
-			return fail(1, "replay -p %d: the debugger can follow only the first recorded process so far (see 'rewind ps')", onProcess)
-		}
-	}
+	opt := replay.Options{Dir: dir, Stdout: os.Stdout, Stderr: os.Stderr, Goto: gotoEvent, Follow: follow}
 	var gdb *exec.Cmd
 	if !autopilot {
 		srv, err := gdbserver.Listen(max(port, 0), os.Stderr)
@@ -185,7 +172,7 @@ func cmdReplay(args []string) error {
 		}
 		defer srv.Close()
 		opt.Debugger = srv
-		exe, err := replay.Executable(dir)
+		exe, err := replay.Executable(dir, follow)
 		if err != nil {
 			return fail(1, "%v", err)
 		}

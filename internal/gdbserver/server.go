@@ -85,19 +85,19 @@ func (s *Server) Stopped(sess *replay.Session, why replay.StopReason) replay.Res
 
 // Exited reports the end of the debugged process and serves until the
 // debugger disconnects.
-func (s *Server) Exited(sess *replay.Session, status unix.WaitStatus) {
+func (s *Server) Exited(sess *replay.Session, status unix.WaitStatus) replay.Resume {
 	if s.gone || s.c == nil {
-		return
+		return replay.Quit
 	}
 	reply := fmt.Sprintf("W%02x;process:%x", status.ExitStatus()&0xff, sess.Pid())
 	if status.Signaled() {
 		reply = fmt.Sprintf("X%02x;process:%x", int(status.Signal()), sess.Pid())
 	}
 	if s.c.writePacket(reply) != nil {
-		s.hangUp()
-		return
+		return s.hangUp()
 	}
 	s.serveExited(sess, reply)
+	return replay.Quit
 }
 
 // hangUp ends the session: a debugger that disconnects, kills or detaches

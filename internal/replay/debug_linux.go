@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -17,8 +18,9 @@ import (
 // on. All calls happen on the tracer thread.
 type Debugger interface {
 	Stopped(s *Session, why StopReason) Resume
-	// Exited reports that the debugged process ended (after the last stop).
-	Exited(s *Session, status unix.WaitStatus)
+	// Exited reports that the debugged process ended (after the last
+	// stop); Quit ends the replay there.
+	Exited(s *Session, status unix.WaitStatus) Resume
 }
 
 // StopReason says why a task stopped for the debugger.
@@ -126,7 +128,7 @@ func (r *replayer) armWatchpoints() error {
 		}
 	}
 	for _, t := range r.tasks {
-		if t.pid != r.leader {
+		if t.pid != r.debugPid {
 			continue
 		}
 		for i, w := range r.watch {
@@ -160,7 +162,7 @@ func (r *replayer) watchHit(t *rtask) (uint64, bool) {
 }
 
 // Pid is the recorded pid of the debugged process.
-func (s *Session) Pid() int { return int(s.r.leader) }
+func (s *Session) Pid() int { return int(s.r.debugPid) }
 
 // Tid is the recorded tid of the task that stopped.
 func (s *Session) Tid() int { return int(s.cur.rec) }
@@ -169,13 +171,13 @@ func (s *Session) Tid() int { return int(s.cur.rec) }
 func (s *Session) Event() int { return s.r.rd.Count() }
 
 // Exe is the path of the debugged program's preserved executable.
-func (s *Session) Exe() string { return s.r.exe }
+func (s *Session) Exe() string { return s.r.exeOf[s.r.debugPid] }
 
 // Tasks lists the recorded tids of the debugged process's live threads.
 func (s *Session) Tasks() []int {
 	var out []int
 	for _, t := range s.r.tasks {
-		if t.pid == s.r.leader {
+		if t.pid == s.r.debugPid {
 			out = append(out, int(t.rec))
 		}
 	}
@@ -184,7 +186,7 @@ func (s *Session) Tasks() []int {
 
 func (s *Session) task(tid int) (*rtask, error) {
 	t := s.r.tasks[int32(tid)]
-	if t == nil || t.pid != s.r.leader {
+	if t == nil || t.pid != s.r.debugPid {
 		return nil, fmt.Errorf("no thread %d", tid)
 	}
 	return t, nil
@@ -228,7 +230,7 @@ func (s *Session) ReadMem(addr uint64, buf []byte) error {
 }
 
 // Auxv returns the process's auxiliary vector as the program sees it.
-func (s *Session) Auxv() []byte { return s.r.auxv }
+func (s *Session) Auxv() []byte { return s.r.auxvOf[s.r.debugPid] }
 
 // SetBreakpoint inserts a software breakpoint (int3) at addr.
 func (s *Session) SetBreakpoint(addr uint64) error {
@@ -264,7 +266,7 @@ func (r *replayer) stopFor(t *rtask, why StopReason) Resume {
 
 func (r *replayer) stopWith(s *Session, why StopReason) Resume {
 	t := s.cur
-	if r.opt.Debugger == nil || r.detached || t.pid != r.leader {
+	if r.opt.Debugger == nil || r.detached || t.pid != r.debugPid || r.debugPid == 0 {
 		return Continue
 	}
 	res := r.opt.Debugger.Stopped(s, why)
@@ -402,34 +404,92 @@ func (r *replayer) readAuxv(t *rtask, ev *trace.Event) {
 	for i := 0; i < 256 && word(p) != 0; i++ {
 		p += 16
 	}
-	r.auxv = make([]byte, p+16-start)
-	ptrace.ReadMem(t.tid, start, r.auxv)
+	auxv := make([]byte, p+16-start)
+	ptrace.ReadMem(t.tid, start, auxv)
+	r.auxvOf[t.pid] = auxv
 }
 
-// Executable returns the path of a trace's preserved first executable: the
-// file a debugger should load symbols from.
-func Executable(dir string) (string, error) {
+// Executable returns the path of the preserved executable a debugger
+// following process follow ("" for the first, a pid or a program name, as
+// Options.Follow) should load symbols from, or an error if no recorded
+// process matches.
+func Executable(dir, follow string) (string, error) {
 	rd, err := trace.Open(dir)
 	if err != nil {
 		return "", err
 	}
 	defer rd.Close()
-	ev, err := rd.Next()
-	if err != nil {
-		return "", err
+	first := ""
+	for {
+		ev, err := rd.Next()
+		if err != nil {
+			if first != "" && follow == "" {
+				return first, nil
+			}
+			return "", fmt.Errorf("no recorded process matches %q (see 'rewind ps')", follow)
+		}
+		if ev.Kind != trace.KindExec {
+			if ev.Kind == trace.KindNewTask && fmt.Sprint(ev.Ret) == follow && first != "" {
+				// Followed from its fork; its own exec, if any, comes later.
+				if exe := execOf(rd, int32(ev.Ret)); exe != "" {
+					return exe, nil
+				}
+				return first, nil
+			}
+			continue
+		}
+		path, err := filepath.Abs(rd.File(ev.Path))
+		if err != nil {
+			return "", err
+		}
+		if first == "" {
+			first = path
+			if follow == "" || follow == fmt.Sprint(ev.Tid) {
+				return path, nil
+			}
+		}
+		if follow != "" && filepath.Base(argvFromExec(ev)) == follow {
+			return path, nil
+		}
 	}
-	if ev.Kind != trace.KindExec {
-		return "", fmt.Errorf("trace %s does not start with an exec", dir)
+}
+
+// execOf finds the executable of pid's next exec before it ends.
+func execOf(rd *trace.Reader, pid int32) string {
+	e := rd.Find(func(e *trace.Event) bool { return e.Tid == pid && e.Kind == trace.KindExec },
+		func(e *trace.Event) bool { return e.Tid == pid && e.Kind == trace.KindTaskExit }, 1<<20)
+	if e == nil {
+		return ""
 	}
-	abs, err := filepath.Abs(rd.File(ev.Path))
-	return abs, err
+	p, _ := filepath.Abs(rd.File(e.Path))
+	return p
+}
+
+// argvFromExec reads argv[0] from the stack contents saved in an exec event.
+func argvFromExec(ev *trace.Event) string {
+	for _, m := range ev.Mem {
+		end := m.Addr + uint64(len(m.Data))
+		if ev.Regs.Rsp < m.Addr || ev.Regs.Rsp+16 > end {
+			continue
+		}
+		p := binary.LittleEndian.Uint64(m.Data[ev.Regs.Rsp+8-m.Addr:])
+		if p < m.Addr || p >= end {
+			return ""
+		}
+		s := m.Data[p-m.Addr:]
+		if i := bytes.IndexByte(s, 0); i >= 0 {
+			s = s[:i]
+		}
+		return string(s)
+	}
+	return ""
 }
 
 // signalStop shows the debugger a signal about to be delivered to t. The
 // recorded signal is delivered whatever the debugger says: replay cannot
 // change what happened.
 func (r *replayer) signalStop(t *rtask, sig int, si [128]byte) {
-	if r.opt.Debugger == nil || r.detached || t.pid != r.leader {
+	if r.opt.Debugger == nil || r.detached || t.pid != r.debugPid || r.debugPid == 0 {
 		return
 	}
 	if r.stopWith(&Session{r: r, cur: t, Signal: sig, Siginfo: si}, StopSignal) == Step {
@@ -445,4 +505,51 @@ func (r *replayer) syscallStop(t *rtask, nr int32, ret bool) {
 	if r.stopWith(&Session{r: r, cur: t, Syscall: int(nr), SyscallReturn: ret}, StopSyscall) == Step {
 		t.stepping = true
 	}
+}
+
+// followFork starts following a new process if it is the one asked for by
+// pid: at its exec if it execs before it ends, else now.
+func (r *replayer) followFork(child *rtask) {
+	if r.debugPid != 0 || r.opt.Follow != fmt.Sprint(child.rec) {
+		return
+	}
+	r.debugPid = child.rec
+	pid := child.rec
+	execs := r.rd.Find(func(e *trace.Event) bool { return e.Tid == pid && e.Kind == trace.KindExec },
+		func(e *trace.Event) bool { return e.Tid == pid && e.Kind == trace.KindTaskExit }, 1<<20)
+	if execs != nil {
+		r.startAtExec = true
+		return
+	}
+	child.stepping = r.stopFor(child, StopStart) == Step
+}
+
+// followExec starts following the process that just exec'd, if it was
+// chosen by pid (and waited for its exec) or by program name.
+func (r *replayer) followExec(t *rtask, ev *trace.Event) {
+	switch {
+	case r.startAtExec && t.pid == r.debugPid:
+		r.startAtExec = false
+	case r.debugPid == 0 && r.opt.Follow != "" && filepath.Base(r.argv0(t, ev)) == r.opt.Follow:
+		r.debugPid = t.pid
+	default:
+		return
+	}
+	t.stepping = r.stopFor(t, StopStart) == Step
+}
+
+// argv0 reads the program name from a fresh image's initial stack.
+func (r *replayer) argv0(t *rtask, ev *trace.Event) string {
+	var b [8]byte
+	if ptrace.ReadMem(t.tid, ev.Regs.Rsp+8, b[:]) != nil {
+		return ""
+	}
+	buf := make([]byte, 256)
+	if ptrace.ReadMem(t.tid, binary.LittleEndian.Uint64(b[:]), buf) != nil {
+		return ""
+	}
+	if i := bytes.IndexByte(buf, 0); i >= 0 {
+		buf = buf[:i]
+	}
+	return string(buf)
 }

@@ -34,6 +34,9 @@ type Options struct {
 	// and after single steps.
 	Debugger Debugger
 	Goto     int
+	// Follow chooses the process the debugger follows: "" for the first
+	// one, a recorded pid, or a program name (the first process to exec it).
+	Follow string
 }
 
 // Result is how the replayed program ended.
@@ -92,6 +95,10 @@ type replayer struct {
 	killedAsync bool
 	// Debugger state: software breakpoints (address -> original byte) in
 	// the debugged process, the auxv and executable it reports.
+	debugPid    int32 // recorded pid of the process the debugger follows (0: not yet)
+	startAtExec bool  // the followed process stops first at its exec
+	exeOf       map[int32]string
+	auxvOf      map[int32][]byte
 	breakpoints map[uint64]byte
 	watch       [4]*watchpoint
 	catch       map[int]bool // caught syscalls (nil: none)
@@ -99,8 +106,6 @@ type replayer struct {
 	detached    bool
 	quit        bool
 	exited      bool
-	auxv        []byte
-	exe         string
 }
 
 // Replay runs the whole trace without a debugger.
@@ -120,7 +125,8 @@ func Replay(opt Options) (*Result, error) {
 	if d := fp.Mismatch(machine.Current()); d != "" {
 		fmt.Fprintf(opt.Stderr, "rewind: warning: this machine differs from the recording one (%s); a program that checks CPU features may diverge\n", d)
 	}
-	r := &replayer{opt: opt, rd: rd, tasks: map[int32]*rtask{}, breakpoints: map[uint64]byte{}}
+	r := &replayer{opt: opt, rd: rd, tasks: map[int32]*rtask{}, breakpoints: map[uint64]byte{},
+		exeOf: map[int32]string{}, auxvOf: map[int32][]byte{}}
 	err = ptrace.Run(func() error {
 		err := r.run()
 		for _, t := range r.tasks {
@@ -149,10 +155,13 @@ func (r *replayer) run() error {
 		return r.diverge("trace does not start with an exec event")
 	}
 	r.leader = first.Tid
+	if r.opt.Follow == "" || r.opt.Follow == fmt.Sprint(first.Tid) {
+		r.debugPid = first.Tid
+	}
 	if err := r.spawn(first); err != nil {
 		return err
 	}
-	if lt := r.tasks[r.leader]; r.opt.Goto <= 1 {
+	if lt := r.tasks[r.debugPid]; lt != nil && r.opt.Goto <= 1 {
 		lt.stepping = r.stopFor(lt, StopStart) == Step
 	}
 	if r.quit {
@@ -168,7 +177,7 @@ func (r *replayer) run() error {
 			return err
 		}
 		r.ev = ev
-		if lt := r.tasks[r.leader]; lt != nil && r.rd.Count() == r.opt.Goto {
+		if lt := r.tasks[r.debugPid]; lt != nil && r.rd.Count() == r.opt.Goto {
 			lt.stepping = r.stopFor(lt, StopStart) == Step
 			if r.quit {
 				return ErrQuit
@@ -213,7 +222,6 @@ func (r *replayer) spawn(ev *trace.Event) error {
 	}
 	t := &rtask{rec: ev.Tid, tid: pid, pid: ev.Tid}
 	r.tasks[ev.Tid] = t
-	r.exe = r.rd.File(ev.Path)
 	return r.rebuild(t, ev)
 }
 
@@ -277,12 +285,16 @@ func (r *replayer) rebuild(t *rtask, ev *trace.Event) error {
 		}
 	}
 	regs := ev.Regs
-	if t.pid == r.leader {
-		r.breakpoints = map[uint64]byte{} // the image they were in is gone
-		r.exe = r.rd.File(ev.Path)
-		defer r.readAuxv(t, ev)
+	if err := ptrace.SetRegs(t.tid, &regs); err != nil {
+		return err
 	}
-	return ptrace.SetRegs(t.tid, &regs)
+	r.exeOf[t.pid] = r.rd.File(ev.Path)
+	r.readAuxv(t, ev)
+	if t.pid == r.debugPid {
+		r.breakpoints = map[uint64]byte{} // the image they were in is gone
+	}
+	r.followExec(t, ev)
+	return nil
 }
 
 // mapRegion maps one recorded area at its recorded address: a file area
@@ -327,7 +339,7 @@ func (r *replayer) task(ev *trace.Event) (*rtask, error) {
 // at their recorded points. Faults raised by the program's own instructions
 // are returned, since replay reproduces those itself.
 func (r *replayer) advance(t *rtask) (ptrace.Stop, error) {
-	if r.opt.Debugger != nil && !r.detached && t.pid == r.leader {
+	if r.opt.Debugger != nil && !r.detached && t.pid == r.debugPid {
 		return r.debugAdvance(t)
 	}
 	for {
@@ -665,6 +677,7 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 	child := &rtask{rec: int32(ev.Ret), tid: int(msg), site: t.site, pid: t.pid}
 	if ev.Flags&trace.FlagNewProcess != 0 {
 		child.pid = child.rec
+		r.exeOf[child.pid], r.auxvOf[child.pid] = r.exeOf[t.pid], r.auxvOf[t.pid]
 		// A forked child must not inherit the debugger's breakpoints.
 		for a, orig := range r.breakpoints {
 			ptrace.WriteMem(child.tid, a, []byte{orig})
@@ -677,10 +690,16 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 		return r.diverge(fmt.Sprintf("new task %d: expected its first stop, got %v", child.tid, st))
 	}
 	r.tasks[child.rec] = child
-	if child.pid == r.leader {
+	if child.pid == r.debugPid {
 		if err := r.armWatchpoints(); err != nil {
 			return err
 		}
+	}
+	if child.pid == child.rec {
+		r.followFork(child)
+	}
+	if r.quit {
+		return ErrQuit
 	}
 	return ptrace.Syscall(t.tid, 0)
 }
@@ -914,8 +933,11 @@ func (r *replayer) taskExit(t *rtask, ev *trace.Event) error {
 			if len(r.tasks) == 0 || t.rec == r.leader {
 				r.res.Status = st.Status
 			}
-			if t.rec == r.leader {
+			if t.rec == r.debugPid {
 				r.debuggerExit(st.Status)
+				if r.quit {
+					return ErrQuit
+				}
 			}
 			return nil
 		case ptrace.SignalStop:
@@ -951,5 +973,7 @@ func (r *replayer) debuggerExit(status unix.WaitStatus) {
 		return
 	}
 	r.exited = true
-	r.opt.Debugger.Exited(&Session{r: r, cur: &rtask{rec: r.leader}}, status)
+	if r.opt.Debugger.Exited(&Session{r: r, cur: &rtask{rec: r.debugPid, pid: r.debugPid}}, status) == Quit {
+		r.quit = true
+	}
 }
