@@ -92,6 +92,9 @@ func TestSignals(t *testing.T) {
 				if rec.Code != c.code || !strings.Contains(rec.Stdout, c.want) {
 					t.Fatalf("%s %s: exit %d, want %d and %q in:\n%s\n%s", prog, name, rec.Code, c.code, c.want, rec.Stdout, rec.Stderr)
 				}
+				if c.code > 128 && !regexp.MustCompile(`rewind: signals(-static)? was killed by SIG(SEGV|ABRT)`).MatchString(rec.Stderr) {
+					t.Fatalf("%s %s: the recorder did not report the fatal signal: %q", prog, name, rec.Stderr)
+				}
 			}
 		})
 	}

@@ -103,10 +103,24 @@ func cmdRecord(args []string) error {
 		// the process image that exec'd rewind.
 		fmt.Fprintf(os.Stderr, "rewind: %d events, recorder peak RSS %s kB\n", res.Events, procStatus("VmHWM"))
 	}
+	reportSignal(argv[0], res.Status)
 	if code := res.ExitCode(); code != 0 {
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// reportSignal says that the program died of a signal (the shell would
+// have, had it run without rewind); record and replay say the same.
+func reportSignal(prog string, st unix.WaitStatus) {
+	if !st.Signaled() {
+		return
+	}
+	core := ""
+	if st.CoreDump() {
+		core = " (core dumped)"
+	}
+	fmt.Fprintf(os.Stderr, "rewind: %s was killed by %s%s\n", filepath.Base(prog), unix.SignalName(st.Signal()), core)
 }
 
 func cmdReplay(args []string) error {
@@ -214,6 +228,7 @@ func cmdReplay(args []string) error {
 	}
 	st := res.Status
 	if st.Signaled() {
+		reportSignal(res.Program, st)
 		return &exitError{code: 128 + int(st.Signal())}
 	}
 	if st.ExitStatus() != 0 {

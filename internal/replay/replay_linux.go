@@ -41,8 +41,9 @@ type Options struct {
 
 // Result is how the replayed program ended.
 type Result struct {
-	Status unix.WaitStatus
-	Events int
+	Status  unix.WaitStatus
+	Events  int
+	Program string // argv[0] of the recording
 }
 
 // Divergence is a replay that no longer matches its recording.
@@ -135,6 +136,9 @@ func Replay(opt Options) (*Result, error) {
 		return err
 	})
 	r.res.Events = rd.Count()
+	if len(rd.Header.Argv) > 0 {
+		r.res.Program = rd.Header.Argv[0]
+	}
 	if errors.Is(err, ErrQuit) {
 		err = nil
 	}
@@ -927,14 +931,16 @@ func (r *replayer) taskExit(t *rtask, ev *trace.Event) error {
 			if r.killedAsync && want.Signaled() && st.Status.Signaled() && st.Status.Signal() == unix.SIGKILL {
 				st.Status = want // ended by replay at the recorded point
 			}
-			if st.Status != want {
+			// Replay never dumps core (RLIMIT_CORE is 0): ignore that bit.
+			const coreDumped = 0x80
+			if st.Status&^coreDumped != want&^coreDumped {
 				return r.diverge(fmt.Sprintf("task ended with status %#x in replay, %#x when recorded", uint32(st.Status), uint32(want)))
 			}
 			if len(r.tasks) == 0 || t.rec == r.leader {
-				r.res.Status = st.Status
+				r.res.Status = want
 			}
 			if t.rec == r.debugPid {
-				r.debuggerExit(st.Status)
+				r.debuggerExit(want)
 				if r.quit {
 					return ErrQuit
 				}
