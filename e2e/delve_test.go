@@ -18,13 +18,7 @@ func TestDelveReplay(t *testing.T) {
 	env.Need(t)
 	dlv := findDlv(t)
 	paranoid(t)
-	bin := filepath.Join(t.TempDir(), "dlvprog")
-	build := exec.Command("go", "build", "-gcflags=all=-N -l", "-o", bin, "./testdata/dlvprog")
-	build.Dir = env.Root
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildDlvProg(t)
 	dir := filepath.Join(t.TempDir(), "trace")
 	rec := env.Run(t, nil, "record", "-o", dir, bin)
 	m := regexp.MustCompile(`random (\d+)`).FindStringSubmatch(rec.Stdout)
@@ -111,4 +105,17 @@ func runDlv(t *testing.T, dlv string, args []string, cmds ...string) string {
 		t.Fatalf("dlv %v: %v\n%s", args, err, out.String())
 	}
 	return out.String()
+}
+
+// buildDlvProg builds testdata/dlvprog without optimisations, for debuggers.
+func buildDlvProg(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "dlvprog")
+	build := exec.Command("go", "build", "-gcflags=all=-N -l", "-o", bin, "./testdata/dlvprog")
+	build.Dir = env.Root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
 }

@@ -272,3 +272,21 @@ func TestGdbFollowProcess(t *testing.T) {
 		t.Fatalf("-p of an unknown process: exit %d, %q", out.Code, out.Stderr)
 	}
 }
+
+// TestGdbGoProgram: gdb on a static Go program: a breakpoint in a Go
+// function, the recorded value, the goroutine threads, the end.
+func TestGdbGoProgram(t *testing.T) {
+	env.Need(t)
+	out, rec := gdbSession(t, buildDlvProg(t), nil,
+		"break main.compute", "continue", "print x", "bt 2", "info threads", "continue")
+	m := regexp.MustCompile(`random (\d+)`).FindStringSubmatch(rec)
+	if m == nil {
+		t.Fatalf("recording printed %q", rec)
+	}
+	mustMatch(t, out,
+		`Breakpoint 1, main\.compute \(x=`+m[1],
+		`\$1 = `+m[1]+`\n`,
+		`#1  0x[0-9a-f]+ in main\.main \(\)`,
+		`(?m)^  2\s+Thread \d+\.\d+`,
+		`\[Inferior 1 \(process \d+\) exited normally\]`)
+}
