@@ -22,17 +22,7 @@ import (
 
 var env *testutil.Env
 
-func TestMain(m *testing.M) {
-	tmp, err := os.MkdirTemp("", "rewind-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	env = testutil.Build(tmp)
-	code := m.Run()
-	os.RemoveAll(tmp)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testutil.Main(m, &env) }
 
 func TestNondeterministicC(t *testing.T) {
 	env.Need(t)
@@ -115,9 +105,7 @@ func TestReplayTouchesNothing(t *testing.T) {
 // files it mapped are gone, and from another directory.
 func TestMappedFilesPreserved(t *testing.T) {
 	env.Need(t)
-	bin := filepath.Join(t.TempDir(), "nondet-copy")
-	b, _ := os.ReadFile(env.Progs["nondet"])
-	os.WriteFile(bin, b, 0o755)
+	bin := env.CopyProgram(t, "nondet")
 	dir := filepath.Join(t.TempDir(), "trace")
 	rec := env.Run(t, nil, "record", "-o", dir, bin, t.TempDir())
 	os.Remove(bin)
@@ -311,9 +299,7 @@ func TestRdrandReported(t *testing.T) {
 // recording stops at the first differing event with a report and exit 1.
 func TestDivergenceReported(t *testing.T) {
 	env.Need(t)
-	bin := filepath.Join(t.TempDir(), "prog")
-	b, _ := os.ReadFile(env.Progs["nondet"])
-	os.WriteFile(bin, b, 0o755)
+	bin := env.CopyProgram(t, "nondet")
 	dir := filepath.Join(t.TempDir(), "trace")
 	if rec := env.Run(t, nil, "record", "-o", dir, bin, t.TempDir()); rec.Code != 42 {
 		t.Fatalf("record: exit %d %s", rec.Code, rec.Stderr)

@@ -17,17 +17,7 @@ import (
 
 var env *testutil.Env
 
-func TestMain(m *testing.M) {
-	tmp, err := os.MkdirTemp("", "rewind-gobuild-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	env = testutil.Build(tmp)
-	code := m.Run()
-	os.RemoveAll(tmp)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testutil.Main(m, &env) }
 
 func TestGoBuildEmptyCache(t *testing.T) {
 	env.Need(t)

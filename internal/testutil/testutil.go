@@ -62,6 +62,36 @@ func (e *Env) build(tmp string) error {
 	return run("goprog", gocmd)
 }
 
+// Main builds everything into a temporary directory, sets *env, runs the
+// package's tests and exits: a test package's TestMain.
+func Main(m *testing.M, env **Env) {
+	tmp, err := os.MkdirTemp("", "rewind-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*env = Build(tmp)
+	code := m.Run()
+	os.RemoveAll(tmp)
+	os.Exit(code)
+}
+
+// CopyProgram copies a built test program to a fresh path of its own (so
+// the recording preserves a copy, not a hard link), for tests that change
+// or delete it.
+func (e *Env) CopyProgram(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(e.Progs[name])
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), name+"-copy")
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
 // Need fails the test if the build failed and skips it off linux/amd64.
 func (e *Env) Need(t *testing.T) {
 	t.Helper()
