@@ -316,3 +316,18 @@ func TestDivergenceReported(t *testing.T) {
 		t.Fatalf("tampered replay: exit %d, stderr %q", rep.Code, rep.Stderr)
 	}
 }
+
+// TestIoctls: known ioctls are recorded with their outputs; one whose
+// outputs are unknown is refused with a warning naming its number.
+func TestIoctls(t *testing.T) {
+	env.Need(t)
+	_, rec := env.RecordReplay(t, 2, nil, env.Progs["ioctl"])
+	for _, want := range []string{"TCGETS on a pipe: -1 Inappropriate ioctl for device", "FIONREAD: 0 3", "ioctl 0x1234: -1 Inappropriate ioctl for device"} {
+		if !strings.Contains(rec.Stdout, want) {
+			t.Fatalf("output lacks %q:\n%s", want, rec.Stdout)
+		}
+	}
+	if !strings.Contains(rec.Stderr, "rewind: warning: unsupported ioctl 0x1234") {
+		t.Fatalf("no warning naming the refused ioctl: %q", rec.Stderr)
+	}
+}

@@ -588,6 +588,11 @@ func (r *recorder) event(t *task, st ptrace.Stop) error {
 		}
 		return r.gone(t, ptrace.Syscall(t.tid, 0))
 	case unix.PTRACE_EVENT_EXEC:
+		if former, err := ptrace.EventMsg(t.tid); err == nil && int(former) != t.tid {
+			// The kernel gave the exec'ing thread the leader's tid; replay
+			// cannot follow that identity change yet.
+			return fmt.Errorf("task %d called execve from a thread other than its process's main thread (%d); rewind does not support that yet", former, t.tid)
+		}
 		if err := r.recordExec(t); err != nil {
 			return err
 		}
