@@ -9,13 +9,14 @@ import (
 	"math/rand"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 )
 
 // goroutines runs workers that exchange values over channels, contend on a
 // mutex and allocate enough to make the garbage collector run.
-func goroutines() {
+func goroutines(rounds int) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	total := 0
@@ -24,7 +25,7 @@ func goroutines() {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for i := 0; i < 2000; i++ {
+			for i := 0; i < rounds; i++ {
 				b := make([]byte, 1024+w)
 				ch <- b
 				mu.Lock()
@@ -41,7 +42,11 @@ func goroutines() {
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "-goroutines" {
-		goroutines()
+		rounds := 2000
+		if len(os.Args) > 2 {
+			rounds, _ = strconv.Atoi(os.Args[2])
+		}
+		goroutines(rounds)
 		os.Args = os.Args[:1]
 	}
 	fmt.Println("now", time.Now().UnixNano())
