@@ -54,12 +54,44 @@ func (r *recorder) recordExec(t *task) error {
 		r.checkRdrand(m)
 		ev.Maps = append(ev.Maps, m)
 		if v.Prot()&unix.PROT_WRITE != 0 {
-			buf := make([]byte, v.End-v.Start)
-			if err := ptrace.ReadMem(t.tid, v.Start, buf); err != nil {
+			// Replay keeps its own stack area (remaps everything else), so
+			// the stack is saved whole.
+			mem, err := snapshot(t.tid, v, m.Flags&unix.MAP_ANONYMOUS != 0 && v.Path != "[stack]")
+			if err != nil {
 				return fmt.Errorf("task %d: save initial contents of %s: %w", t.tid, v.Path, err)
 			}
-			ev.Mem = append(ev.Mem, trace.MemWrite{Addr: v.Start, Data: buf})
+			ev.Mem = append(ev.Mem, mem...)
 		}
 	}
 	return r.append(ev)
+}
+
+// snapshotChunk is the unit in which writable memory is saved at exec.
+const snapshotChunk = 1 << 20
+
+// snapshot reads a writable mapping's contents. Where replay maps fresh
+// anonymous memory (skipZero), it is zero wherever nothing was written, so
+// all-zero chunks are left out: a Go program's bss can be tens of MiB.
+func snapshot(tid int, v tracee.VMA, skipZero bool) ([]trace.MemWrite, error) {
+	var out []trace.MemWrite
+	for addr := v.Start; addr < v.End; addr += snapshotChunk {
+		buf := make([]byte, min(snapshotChunk, v.End-addr))
+		if err := ptrace.ReadMem(tid, addr, buf); err != nil {
+			return nil, err
+		}
+		if skipZero && allZero(buf) {
+			continue
+		}
+		out = append(out, trace.MemWrite{Addr: addr, Data: buf})
+	}
+	return out, nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

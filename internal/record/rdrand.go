@@ -37,7 +37,7 @@ func (s *rdrandScanner) scan(path, display string, off, length uint64) []string 
 	code := make([]byte, length)
 	n, _ := f.ReadAt(code, int64(off))
 	code = code[:n]
-	var found []string
+	var candidates []uint64 // file offsets of 0f c7 in register form, reg 6 or 7
 	for i := 0; ; {
 		j := bytes.Index(code[i:], []byte{0x0f, 0xc7})
 		if j < 0 || i+j+2 >= len(code) {
@@ -45,56 +45,83 @@ func (s *rdrandScanner) scan(path, display string, off, length uint64) []string 
 		}
 		at := i + j
 		i = at + 1
-		if code[at+2] < 0xf0 { // ModRM: register form, reg 6 (rdrand) or 7 (rdseed)
+		if code[at+2] >= 0xf0 {
+			candidates = append(candidates, off+uint64(at))
+		}
+	}
+	if len(candidates) == 0 {
+		return nil
+	}
+	ef, _ := elf.NewFile(f)
+	var found []string
+	for _, c := range candidates {
+		name, start, end, ok := function(ef, c)
+		if !ok {
+			// No symbols to find instruction boundaries: report it as
+			// possible (the bytes may be inside another instruction).
+			found = append(found, fmt.Sprintf("possible RDRAND/RDSEED at %s+%#x", filepath.Base(display), c))
 			continue
 		}
-		name := ""
-		if code[at+2] >= 0xf8 {
-			// x86asm does not know RDSEED (0f c7 /7): the register form of
-			// that opcode has no other meaning.
-			name = "RDSEED"
-		} else {
-			for _, start := range []int{at - 1, at} { // with or without a REX/0x66 prefix
-				if start < 0 {
-					continue
-				}
-				if inst, err := x86asm.Decode(code[start:], 64); err == nil && inst.Op == x86asm.RDRAND {
-					name = "RDRAND"
-					break
-				}
-			}
-		}
-		if name != "" {
-			found = append(found, fmt.Sprintf("%s at %s+%#x%s", name, filepath.Base(display), off+uint64(at), symbolAt(path, off+uint64(at))))
+		if op := decodeAt(f, start, end, c); op != "" {
+			found = append(found, fmt.Sprintf("%s at %s+%#x in %s", op, filepath.Base(display), c, name))
 		}
 	}
 	return found
 }
 
-// symbolAt names the function containing a file offset, if the file's
-// symbol tables say (" in NAME"), else "".
-func symbolAt(path string, fileOff uint64) string {
-	ef, err := elf.Open(path)
-	if err != nil {
-		return ""
+// decodeAt decodes the function [start, end) (file offsets) from its start
+// and returns "RDRAND" or "RDSEED" if an instruction begins at c (or at a
+// one-byte prefix before it) and is one, else "".
+func decodeAt(f *os.File, start, end, c uint64) string {
+	fn := make([]byte, end-start)
+	n, _ := f.ReadAt(fn, int64(start))
+	fn = fn[:n]
+	for pc := uint64(0); start+pc <= c && pc < uint64(len(fn)); {
+		inst, err := x86asm.Decode(fn[pc:], 64)
+		at := start + pc
+		if at == c || at+1 == c && isPrefix(fn[pc]) {
+			if err == nil && inst.Op == x86asm.RDRAND {
+				return "RDRAND"
+			}
+			// x86asm does not know RDSEED (0f c7 /7, register form).
+			if err != nil && c-start+2 < uint64(len(fn)) && fn[c-start+2] >= 0xf8 {
+				return "RDSEED"
+			}
+		}
+		if err != nil || inst.Len == 0 {
+			pc++ // undecodable byte: skip it
+			continue
+		}
+		pc += uint64(inst.Len)
 	}
-	defer ef.Close()
-	var vaddr uint64
+	return ""
+}
+
+// function finds the function symbol containing file offset off and returns
+// its name and file-offset range.
+func function(ef *elf.File, off uint64) (string, uint64, uint64, bool) {
+	if ef == nil {
+		return "", 0, 0, false
+	}
+	var vaddr, delta uint64
 	ok := false
 	for _, p := range ef.Progs {
-		if p.Type == elf.PT_LOAD && fileOff >= p.Off && fileOff < p.Off+p.Filesz {
-			vaddr, ok = fileOff-p.Off+p.Vaddr, true
+		if p.Type == elf.PT_LOAD && off >= p.Off && off < p.Off+p.Filesz {
+			vaddr, delta, ok = off-p.Off+p.Vaddr, p.Vaddr-p.Off, true
 		}
 	}
 	if !ok {
-		return ""
+		return "", 0, 0, false
 	}
 	syms, _ := ef.Symbols()
 	dyn, _ := ef.DynamicSymbols()
 	for _, sym := range append(syms, dyn...) {
 		if elf.ST_TYPE(sym.Info) == elf.STT_FUNC && vaddr >= sym.Value && vaddr < sym.Value+sym.Size {
-			return " in " + sym.Name
+			return sym.Name, sym.Value - delta, sym.Value + sym.Size - delta, true
 		}
 	}
-	return ""
+	return "", 0, 0, false
 }
+
+// isPrefix reports an operand-size or REX prefix, which may precede RDRAND.
+func isPrefix(b byte) bool { return b == 0x66 || b&0xf0 == 0x40 }

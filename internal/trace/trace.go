@@ -106,7 +106,8 @@ func Create(dir string, h *Header) (*Writer, error) {
 	if err != nil {
 		return nil, &Error{dir, "create event stream", err}
 	}
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+		zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
 	if err != nil {
 		f.Close()
 		return nil, err
