@@ -51,6 +51,15 @@ func TestForkExecWait(t *testing.T) {
 	}
 }
 
+func TestExecFromThread(t *testing.T) {
+	env.Need(t)
+	_, rec := env.RecordReplay(t, 3, nil, env.Progs["threxec"])
+	m := regexp.MustCompile(`main (\d+)\nexec from thread (\d+)\n`).FindStringSubmatch(rec.Stdout)
+	if rec.Code != 0 || m == nil || m[1] != m[2] {
+		t.Fatalf("unexpected recording (exit %d):\n%s\n%s", rec.Code, rec.Stdout, rec.Stderr)
+	}
+}
+
 func TestShellPipeline(t *testing.T) {
 	env.Need(t)
 	script := `ls /usr/bin | grep -c a | (read n; echo count $n); (cd / && echo sub $(pwd)); echo $$ | wc -c; false || echo fallback`

@@ -14,7 +14,10 @@ import (
 // vDSO from the program, then records the registers, every mapping (with the
 // mapped files preserved) and the contents of every writable mapping. This
 // is everything replay needs to make its own exec of the program identical.
-func (r *recorder) recordExec(t *task) error {
+//
+// former is the tid the exec'ing thread had before (the same as t.tid unless
+// a thread other than the main one exec'd).
+func (r *recorder) recordExec(t *task, former int) error {
 	var regs ptrace.Regs
 	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
 		return err
@@ -30,7 +33,7 @@ func (r *recorder) recordExec(t *task) error {
 	if err != nil {
 		return err
 	}
-	ev := &trace.Event{Kind: trace.KindExec, Tid: int32(t.tid), Regs: regs, Path: exe}
+	ev := &trace.Event{Kind: trace.KindExec, Tid: int32(former), Ret: int64(t.tid), Regs: regs, Path: exe}
 	for _, v := range vmas {
 		if v.Special() {
 			continue

@@ -292,7 +292,7 @@ func (r *recorder) run(path, cwd string) error {
 	}
 	t := &task{tid: pid, pid: pid, state: stReady}
 	r.tasks[pid] = t
-	if err := r.recordExec(t); err != nil {
+	if err := r.recordExec(t, pid); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
 		return err
 	}
@@ -588,12 +588,27 @@ func (r *recorder) event(t *task, st ptrace.Stop) error {
 		}
 		return r.gone(t, ptrace.Syscall(t.tid, 0))
 	case unix.PTRACE_EVENT_EXEC:
-		if former, err := ptrace.EventMsg(t.tid); err == nil && int(former) != t.tid {
-			// The kernel gave the exec'ing thread the leader's tid; replay
-			// cannot follow that identity change yet.
-			return fmt.Errorf("task %d called execve from a thread other than its process's main thread (%d); rewind does not support that yet", former, t.tid)
+		former, err := ptrace.EventMsg(t.tid)
+		if err != nil {
+			return r.gone(t, err)
 		}
-		if err := r.recordExec(t); err != nil {
+		if int(former) != t.tid {
+			// A thread other than the main one exec'd: the kernel killed
+			// the others and gave it the main thread's tid. The old main
+			// thread is gone without an exit report; the exec event says
+			// which thread became the process (Ret).
+			ft := r.tasks[int(former)]
+			if ft == nil {
+				return fmt.Errorf("task %d: exec by unknown task %d", t.tid, former)
+			}
+			r.release(t)
+			r.dropReady(t)
+			delete(r.tasks, ft.tid)
+			ft.tid = t.tid
+			r.tasks[t.tid] = ft
+			t = ft
+		}
+		if err := r.recordExec(t, int(former)); err != nil {
 			return err
 		}
 		return r.gone(t, ptrace.Syscall(t.tid, 0))

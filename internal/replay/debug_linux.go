@@ -366,7 +366,7 @@ func (r *replayer) resume(t *rtask, step bool) (ptrace.Stop, error) {
 			err := ptrace.SysemuStep(t.tid, sig)
 			var st ptrace.Stop
 			if err == nil {
-				st, err = ptrace.Wait(t.tid)
+				st, err = r.wait(t.tid)
 			}
 			if atBreak {
 				ptrace.WriteMem(t.tid, regs.Rip, []byte{0xcc})
@@ -379,7 +379,7 @@ func (r *replayer) resume(t *rtask, step bool) (ptrace.Stop, error) {
 		if err := ptrace.Sysemu(t.tid, sig); err != nil {
 			return ptrace.Stop{}, err
 		}
-		st, err := ptrace.Wait(t.tid)
+		st, err := r.wait(t.tid)
 		if err != nil || st.Kind() != ptrace.SignalStop || st.Signal() == int(unix.SIGTRAP) || isSyncFault(t.tid, st.Signal()) {
 			return st, err
 		}

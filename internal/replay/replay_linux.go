@@ -94,6 +94,9 @@ type replayer struct {
 	leader int32
 	// killedAsync: replay ended a task that an outside signal killed.
 	killedAsync bool
+	// stops that arrived for other tasks while replay waited for any task
+	// (during an exec that kills threads), kept for their own waits.
+	stashed map[int][]ptrace.Stop
 	// Debugger state: software breakpoints (address -> original byte) in
 	// the debugged process, the auxv and executable it reports.
 	debugPid    int32 // recorded pid of the process the debugger follows (0: not yet)
@@ -126,7 +129,7 @@ func Replay(opt Options) (*Result, error) {
 	if d := fp.Mismatch(machine.Current()); d != "" {
 		fmt.Fprintf(opt.Stderr, "rewind: warning: this machine differs from the recording one (%s); a program that checks CPU features may diverge\n", d)
 	}
-	r := &replayer{opt: opt, rd: rd, tasks: map[int32]*rtask{}, breakpoints: map[uint64]byte{},
+	r := &replayer{opt: opt, rd: rd, tasks: map[int32]*rtask{}, breakpoints: map[uint64]byte{}, stashed: map[int][]ptrace.Stop{},
 		exeOf: map[int32]string{}, auxvOf: map[int32][]byte{}}
 	err = ptrace.Run(func() error {
 		err := r.run()
@@ -329,6 +332,9 @@ func (r *replayer) mapRegion(rem *tracee.Remote, m trace.Mapping) error {
 
 func (r *replayer) task(ev *trace.Event) (*rtask, error) {
 	t := r.tasks[ev.Tid]
+	if t == nil && ev.Kind == trace.KindExec {
+		t = r.tasks[int32(ev.Ret)] // a non-main thread exec'd and took the main tid
+	}
 	if t == nil {
 		return nil, r.diverge(fmt.Sprintf("%v event for a task this replay does not know", ev.Kind))
 	}
@@ -352,7 +358,7 @@ func (r *replayer) advance(t *rtask) (ptrace.Stop, error) {
 		if err := ptrace.Sysemu(t.tid, sig); err != nil {
 			return ptrace.Stop{}, err
 		}
-		st, err := ptrace.Wait(t.tid)
+		st, err := r.wait(t.tid)
 		if err != nil || st.Kind() != ptrace.SignalStop || isSyncFault(t.tid, st.Signal()) {
 			return st, err
 		}
@@ -474,7 +480,7 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 	if ev.Nr == unix.SYS_EXIT || ev.Nr == unix.SYS_EXIT_GROUP {
 		// Let the task through its exit stop now, as the recorder did: a
 		// vfork parent is released only when the child's memory is.
-		st, err := ptrace.Wait(t.tid)
+		st, err := r.wait(t.tid)
 		if err != nil {
 			return err
 		}
@@ -502,7 +508,7 @@ func executedAtEntry(nr int) bool {
 // the task's other stops on the way.
 func (r *replayer) collect(t *rtask) (int64, error) {
 	for {
-		st, err := ptrace.Wait(t.tid)
+		st, err := r.wait(t.tid)
 		if err != nil {
 			return 0, err
 		}
@@ -667,7 +673,7 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 	if !t.inKernel {
 		return r.diverge("new task while its parent is not in clone")
 	}
-	st, err := ptrace.Wait(t.tid)
+	st, err := r.wait(t.tid)
 	if err != nil {
 		return err
 	}
@@ -687,7 +693,7 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 			ptrace.WriteMem(child.tid, a, []byte{orig})
 		}
 	}
-	if st, err = ptrace.Wait(child.tid); err != nil {
+	if st, err = r.wait(child.tid); err != nil {
 		return err
 	}
 	if st.Kind() != ptrace.SignalStop || st.Signal() != int(unix.SIGSTOP) {
@@ -730,26 +736,58 @@ func (r *replayer) exec(t *rtask, ev *trace.Event) error {
 	if err := ptrace.SetRegs(t.tid, &regs); err != nil {
 		return err
 	}
-	sawExec := false
-	for done := false; !done; {
-		if err := ptrace.Syscall(t.tid, 0); err != nil {
-			return err
+	// The kernel kills the process's other threads and, if this is not the
+	// main thread, gives this one the main thread's tid: the exec is
+	// reported there, and the dying threads must be reaped meanwhile.
+	main := t
+	if int32(ev.Ret) != ev.Tid {
+		if main = r.tasks[int32(ev.Ret)]; main == nil {
+			return r.diverge(fmt.Sprintf("execve: main thread %d unknown", ev.Ret))
 		}
-		st, err := ptrace.Wait(t.tid)
+	}
+	if err := ptrace.Syscall(t.tid, 0); err != nil {
+		return err
+	}
+	for sawExec := false; ; {
+		st, err := ptrace.Wait(-1)
 		if err != nil {
 			return err
 		}
 		switch {
-		case st.Kind() == ptrace.EventStop && st.Event() == unix.PTRACE_EVENT_EXEC:
+		case st.Tid == t.tid && st.Kind() == ptrace.SyscallStop && !sawExec:
+			// entering execve (or the stale exit report of the SYSEMU stop)
+		case st.Tid == main.tid && st.Kind() == ptrace.EventStop && st.Event() == unix.PTRACE_EVENT_EXEC:
 			sawExec = true
-		case st.Kind() == ptrace.SyscallStop:
-			done = sawExec
+		case st.Tid == main.tid && st.Kind() == ptrace.SyscallStop && sawExec:
+			if main != t {
+				delete(r.tasks, t.rec)
+				t.tid, t.rec = main.tid, main.rec
+				r.tasks[t.rec] = t
+			}
+			t.execDone = true
+			return r.rebuild(t, ev)
+		case st.Kind() == ptrace.EventStop && st.Event() == unix.PTRACE_EVENT_EXIT:
+			if err := ptrace.Cont(st.Tid, 0); err != nil && !ptrace.IsGone(err) {
+				return err
+			}
+			continue
 		default:
-			return r.diverge(fmt.Sprintf("execve: unexpected %v", st))
+			r.stashed[st.Tid] = append(r.stashed[st.Tid], st)
+			continue
+		}
+		if err := ptrace.Syscall(st.Tid, 0); err != nil {
+			return err
 		}
 	}
-	t.execDone = true
-	return r.rebuild(t, ev)
+}
+
+// wait returns the next stop of tid, first from those an exec put aside.
+func (r *replayer) wait(tid int) (ptrace.Stop, error) {
+	if q := r.stashed[tid]; len(q) > 0 {
+		r.stashed[tid] = q[1:]
+		return q[0], nil
+	}
+	return ptrace.Wait(tid)
 }
 
 func (r *replayer) signal(t *rtask, ev *trace.Event) error {
@@ -767,7 +805,7 @@ func (r *replayer) signal(t *rtask, ev *trace.Event) error {
 		// Queue it the way the recorder did: resuming from this stop with a
 		// signal makes the kernel send it before any user instruction runs.
 		if err = ptrace.Sysemu(t.tid, sig); err == nil {
-			st, err = ptrace.Wait(t.tid)
+			st, err = r.wait(t.tid)
 		}
 	}
 	if err != nil {
@@ -864,7 +902,7 @@ func (r *replayer) deliverRestoring(t *rtask, sig int, restore uint64) error {
 	if err := ptrace.SingleStepSignal(t.tid, sig); err != nil {
 		return err
 	}
-	st, err := ptrace.Wait(t.tid)
+	st, err := r.wait(t.tid)
 	if err != nil {
 		return err
 	}
@@ -921,7 +959,7 @@ func (r *replayer) taskExit(t *rtask, ev *trace.Event) error {
 		}
 	}
 	for {
-		st, err := ptrace.Wait(t.tid)
+		st, err := r.wait(t.tid)
 		if err != nil {
 			return err
 		}
