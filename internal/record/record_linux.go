@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -128,7 +129,7 @@ func Record(opt Options) (*Result, error) {
 		Program: filepath.Base(path), Exe: path, Argv: opt.Argv, Env: opt.Env, Cwd: cwd,
 		CPU: fp.CPU, CPUFlags: fp.Flags, Kernel: fp.Kernel, Ticks: "syscall-points",
 		StackLimit: [2]uint64{stack.Cur, stack.Max}, Recorded: time.Now().UTC(), RecorderV: opt.Version,
-		CPUIndex: FirstCPU(),
+		CPUIndex: AnyCPU(),
 	}
 	w, err := trace.Create(opt.Dir, h)
 	if err != nil {
@@ -838,17 +839,22 @@ func (r *recorder) forwardSignals(pid int) func() {
 	return func() { signal.Stop(ch); close(done) }
 }
 
-// FirstCPU is the lowest CPU this process may run on.
-func FirstCPU() int {
+// AnyCPU picks one of the CPUs this process may run on at random, so that
+// concurrent recordings (a parallel test run) spread over the machine.
+func AnyCPU() int {
 	var set unix.CPUSet
+	var cpus []int
 	if unix.SchedGetaffinity(0, &set) == nil {
 		for i := 0; i < 1024; i++ {
 			if set.IsSet(i) {
-				return i
+				cpus = append(cpus, i)
 			}
 		}
 	}
-	return 0
+	if len(cpus) == 0 {
+		return 0
+	}
+	return cpus[rand.IntN(len(cpus))]
 }
 
 // checkRdrand warns about RDRAND/RDSEED in an executable file mapping.

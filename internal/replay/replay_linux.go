@@ -221,7 +221,7 @@ func (r *replayer) spawn(ev *trace.Event) error {
 	var avail unix.CPUSet
 	if unix.SchedGetaffinity(0, &avail) == nil && !avail.IsSet(cpu) {
 		fmt.Fprintf(r.opt.Stderr, "rewind: warning: the recording ran on CPU %d, which this replay may not use; a program that reads cpuid may diverge\n", cpu)
-		cpu = record.FirstCPU()
+		cpu = record.AnyCPU()
 	}
 	pid, err := record.Spawn(r.rd.File(ev.Path), h.Argv, h.Env, dir, []uintptr{fd, fd, fd}, cpu)
 	if err != nil {
