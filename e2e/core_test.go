@@ -331,3 +331,33 @@ func TestIoctls(t *testing.T) {
 		t.Fatalf("no warning naming the refused ioctl: %q", rec.Stderr)
 	}
 }
+
+// TestPack: pack replaces the trace's hard links to system files with
+// copies; the trace still replays.
+func TestPack(t *testing.T) {
+	env.Need(t)
+	dir, rec := env.RecordReplay(t, 0, nil, "ls", "-la", "/")
+	shared := func() int {
+		n := 0
+		files, _ := os.ReadDir(filepath.Join(dir, "files"))
+		for _, f := range files {
+			info, _ := f.Info()
+			if st, ok := info.Sys().(*syscall.Stat_t); ok && st.Nlink > 1 {
+				n++
+			}
+		}
+		return n
+	}
+	if shared() == 0 {
+		t.Fatal("the recording hard-linked no system file")
+	}
+	if out := env.Run(t, nil, "pack", dir); out.Code != 0 || !strings.Contains(out.Stdout, "shared files copied") {
+		t.Fatalf("pack: exit %d %q %q", out.Code, out.Stdout, out.Stderr)
+	}
+	if n := shared(); n != 0 {
+		t.Fatalf("%d files still shared after pack", n)
+	}
+	if rep := env.Run(t, nil, "replay", "-a", dir); rep.Stdout != rec.Stdout || rep.Code != rec.Code {
+		t.Fatalf("replay after pack differs:\n%s\n%s", rep.Stdout, rep.Stderr)
+	}
+}

@@ -22,6 +22,7 @@ Usage:
   rewind replay -a [DIR]                  replay a trace without a debugger (default: latest)
   rewind dump [DIR]                       print a trace's events, one per line
   rewind ps [DIR]                         list the recorded processes: pid, parent, exit status, command
+  rewind pack [DIR]                       copy the system files a trace hard-links, making it self-contained
   rewind ls                               list the traces in the trace root, newest last
   rewind --version                        print the version
   rewind help                             this text
@@ -81,6 +82,8 @@ func dispatch(args []string) error {
 		return cmdLs(args[1:])
 	case "ps":
 		return cmdPs(args[1:])
+	case "pack":
+		return cmdPack(args[1:])
 	case "--version", "-V", "version":
 		if filepath.Base(os.Args[0]) == "rr" {
 			// Called through an 'rr' link by a tool that drives rr (delve

@@ -56,14 +56,18 @@ func (s *rdrandScanner) scan(path, display string, off, length uint64) []string 
 	var found []string
 	for _, c := range candidates {
 		name, start, end, ok := function(ef, c)
+		where := " in " + name
 		if !ok {
-			// No symbols to find instruction boundaries: report it as
-			// possible (the bytes may be inside another instruction).
-			found = append(found, fmt.Sprintf("possible RDRAND/RDSEED at %s+%#x", filepath.Base(display), c))
-			continue
+			// No symbol (a static function of a stripped library): sweep
+			// its code section from the start; x86 decoding falls into step
+			// with the real instruction boundaries within a few bytes.
+			if start, end, ok = section(ef, c); !ok {
+				continue
+			}
+			where = ""
 		}
 		if op := decodeAt(f, start, end, c); op != "" {
-			found = append(found, fmt.Sprintf("%s at %s+%#x in %s", op, filepath.Base(display), c, name))
+			found = append(found, fmt.Sprintf("%s at %s+%#x%s", op, filepath.Base(display), c, where))
 		}
 	}
 	return found
@@ -125,3 +129,16 @@ func function(ef *elf.File, off uint64) (string, uint64, uint64, bool) {
 
 // isPrefix reports an operand-size or REX prefix, which may precede RDRAND.
 func isPrefix(b byte) bool { return b == 0x66 || b&0xf0 == 0x40 }
+
+// section finds the executable section containing file offset off.
+func section(ef *elf.File, off uint64) (uint64, uint64, bool) {
+	if ef == nil {
+		return 0, 0, false
+	}
+	for _, sec := range ef.Sections {
+		if sec.Flags&elf.SHF_EXECINSTR != 0 && sec.Type == elf.SHT_PROGBITS && off >= sec.Offset && off < sec.Offset+sec.Size {
+			return sec.Offset, sec.Offset + sec.Size, true
+		}
+	}
+	return 0, 0, false
+}
