@@ -56,18 +56,18 @@ func (s *rdrandScanner) scan(path, display string, off, length uint64) []string 
 	var found []string
 	for _, c := range candidates {
 		name, start, end, ok := function(ef, c)
-		where := " in " + name
-		if !ok {
-			// No symbol (a static function of a stripped library): sweep
-			// its code section from the start; x86 decoding falls into step
-			// with the real instruction boundaries within a few bytes.
-			if start, end, ok = section(ef, c); !ok {
-				continue
+		if ok {
+			if op := decodeAt(f, start, end, c); op != "" {
+				found = append(found, fmt.Sprintf("%s at %s+%#x in %s", op, filepath.Base(display), c, name))
 			}
-			where = ""
+			continue
 		}
-		if op := decodeAt(f, start, end, c); op != "" {
-			found = append(found, fmt.Sprintf("%s at %s+%#x%s", op, filepath.Base(display), c, where))
+		// No symbol (a static function of a stripped file): x86 decoding
+		// falls into step with the real instruction boundaries within a few
+		// bytes, so decode from each of the 64 bytes before and let the
+		// starting points vote on whether an instruction begins here.
+		if op := vote(f, c); op != "" {
+			found = append(found, fmt.Sprintf("%s at %s+%#x", op, filepath.Base(display), c))
 		}
 	}
 	return found
@@ -130,15 +130,24 @@ func function(ef *elf.File, off uint64) (string, uint64, uint64, bool) {
 // isPrefix reports an operand-size or REX prefix, which may precede RDRAND.
 func isPrefix(b byte) bool { return b == 0x66 || b&0xf0 == 0x40 }
 
-// section finds the executable section containing file offset off.
-func section(ef *elf.File, off uint64) (uint64, uint64, bool) {
-	if ef == nil {
-		return 0, 0, false
+// vote decodes from each of the 64 offsets before c and returns what
+// decodeAt finds at c if most of those decodings have an instruction
+// boundary exactly there.
+func vote(f *os.File, c uint64) string {
+	const window = 64
+	if c < window {
+		return ""
 	}
-	for _, sec := range ef.Sections {
-		if sec.Flags&elf.SHF_EXECINSTR != 0 && sec.Type == elf.SHT_PROGBITS && off >= sec.Offset && off < sec.Offset+sec.Size {
-			return sec.Offset, sec.Offset + sec.Size, true
+	yes, no := 0, 0
+	for start := c - window; start < c; start++ {
+		if decodeAt(f, start, c+16, c) != "" {
+			yes++
+		} else {
+			no++
 		}
 	}
-	return 0, 0, false
+	if yes > no {
+		return decodeAt(f, c, c+16, c)
+	}
+	return ""
 }
