@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -71,7 +70,7 @@ func processes(dir string) ([]*process, error) {
 				byPid[ev.Tid], tgid[ev.Tid] = p, ev.Tid
 				list = append(list, p)
 			}
-			p.cmd = commandLine(ev)
+			p.cmd = strings.Join(ev.Argv(), " ")
 		case trace.KindNewTask:
 			child := int32(ev.Ret)
 			if ev.Flags&trace.FlagNewProcess == 0 {
@@ -97,39 +96,4 @@ func processes(dir string) ([]*process, error) {
 		}
 	}
 	return list, nil
-}
-
-// commandLine reads argv from the initial stack saved in an exec event.
-func commandLine(ev *trace.Event) string {
-	var stack *trace.MemWrite
-	for i := range ev.Mem {
-		m := &ev.Mem[i]
-		if ev.Regs.Rsp >= m.Addr && ev.Regs.Rsp < m.Addr+uint64(len(m.Data)) {
-			stack = m
-		}
-	}
-	if stack == nil {
-		return "?"
-	}
-	word := func(addr uint64) (uint64, bool) {
-		off := addr - stack.Addr
-		if addr < stack.Addr || off+8 > uint64(len(stack.Data)) {
-			return 0, false
-		}
-		return binary.LittleEndian.Uint64(stack.Data[off:]), true
-	}
-	argc, _ := word(ev.Regs.Rsp)
-	var argv []string
-	for i := uint64(0); i < argc && i < 4096; i++ {
-		p, ok := word(ev.Regs.Rsp + 8 + 8*i)
-		if !ok || p < stack.Addr || p >= stack.Addr+uint64(len(stack.Data)) {
-			break
-		}
-		s := stack.Data[p-stack.Addr:]
-		if n := strings.IndexByte(string(s), 0); n >= 0 {
-			s = s[:n]
-		}
-		argv = append(argv, string(s))
-	}
-	return strings.Join(argv, " ")
 }

@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -448,7 +447,7 @@ func Executable(dir, follow string) (string, error) {
 				return path, nil
 			}
 		}
-		if follow != "" && filepath.Base(argvFromExec(ev)) == follow {
+		if follow != "" && filepath.Base(argv0(ev)) == follow {
 			return path, nil
 		}
 	}
@@ -463,26 +462,6 @@ func execOf(rd *trace.Reader, pid int32) string {
 	}
 	p, _ := filepath.Abs(rd.File(e.Path))
 	return p
-}
-
-// argvFromExec reads argv[0] from the stack contents saved in an exec event.
-func argvFromExec(ev *trace.Event) string {
-	for _, m := range ev.Mem {
-		end := m.Addr + uint64(len(m.Data))
-		if ev.Regs.Rsp < m.Addr || ev.Regs.Rsp+16 > end {
-			continue
-		}
-		p := binary.LittleEndian.Uint64(m.Data[ev.Regs.Rsp+8-m.Addr:])
-		if p < m.Addr || p >= end {
-			return ""
-		}
-		s := m.Data[p-m.Addr:]
-		if i := bytes.IndexByte(s, 0); i >= 0 {
-			s = s[:i]
-		}
-		return string(s)
-	}
-	return ""
 }
 
 // signalStop shows the debugger a signal about to be delivered to t. The
@@ -530,7 +509,7 @@ func (r *replayer) followExec(t *rtask, ev *trace.Event) {
 	switch {
 	case r.startAtExec && t.pid == r.debugPid:
 		r.startAtExec = false
-	case r.debugPid == 0 && r.opt.Follow != "" && filepath.Base(r.argv0(t, ev)) == r.opt.Follow:
+	case r.debugPid == 0 && r.opt.Follow != "" && filepath.Base(argv0(ev)) == r.opt.Follow:
 		r.debugPid = t.pid
 	default:
 		return
@@ -538,18 +517,10 @@ func (r *replayer) followExec(t *rtask, ev *trace.Event) {
 	t.stepping = r.stopFor(t, StopStart) == Step
 }
 
-// argv0 reads the program name from a fresh image's initial stack.
-func (r *replayer) argv0(t *rtask, ev *trace.Event) string {
-	var b [8]byte
-	if ptrace.ReadMem(t.tid, ev.Regs.Rsp+8, b[:]) != nil {
-		return ""
+// argv0 is the program name an exec event recorded.
+func argv0(ev *trace.Event) string {
+	if argv := ev.Argv(); len(argv) > 0 {
+		return argv[0]
 	}
-	buf := make([]byte, 256)
-	if ptrace.ReadMem(t.tid, binary.LittleEndian.Uint64(b[:]), buf) != nil {
-		return ""
-	}
-	if i := bytes.IndexByte(buf, 0); i >= 0 {
-		buf = buf[:i]
-	}
-	return string(buf)
+	return ""
 }

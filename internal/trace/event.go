@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -295,4 +296,41 @@ func decodeEvent(b []byte) (Event, []byte, error) {
 		e.Maps = append(e.Maps, m)
 	}
 	return e, d.b, d.err
+}
+
+// Argv returns the program's arguments, read from the initial stack saved
+// in an exec event (argc at the stack pointer, then argv pointers into the
+// same area); nil if that area was not saved.
+func (e *Event) Argv() []string {
+	var stack *MemWrite
+	for i := range e.Mem {
+		m := &e.Mem[i]
+		if e.Regs.Rsp >= m.Addr && e.Regs.Rsp+8 <= m.Addr+uint64(len(m.Data)) {
+			stack = m
+		}
+	}
+	if stack == nil {
+		return nil
+	}
+	end := stack.Addr + uint64(len(stack.Data))
+	word := func(addr uint64) (uint64, bool) {
+		if addr < stack.Addr || addr+8 > end {
+			return 0, false
+		}
+		return binary.LittleEndian.Uint64(stack.Data[addr-stack.Addr:]), true
+	}
+	argc, _ := word(e.Regs.Rsp)
+	var argv []string
+	for i := uint64(0); i < argc && i < 4096; i++ {
+		p, ok := word(e.Regs.Rsp + 8 + 8*i)
+		if !ok || p < stack.Addr || p >= end {
+			break
+		}
+		s := stack.Data[p-stack.Addr:]
+		if n := bytes.IndexByte(s, 0); n >= 0 {
+			s = s[:n]
+		}
+		argv = append(argv, string(s))
+	}
+	return argv
 }
