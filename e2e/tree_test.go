@@ -179,3 +179,13 @@ func TestSpinningThreadWarned(t *testing.T) {
 		t.Fatalf("replay: exit %d, want 143; %s", rep.Code, rep.Stderr)
 	}
 }
+
+// TestParentDiesFirst: the recording's status is its first process's, even
+// when a child outlives it.
+func TestParentDiesFirst(t *testing.T) {
+	env.Need(t)
+	_, rec := env.RecordReplay(t, 2, nil, "sh", "-c", "sleep 0.2 & echo started; kill -9 $$")
+	if rec.Code != 137 || rec.Stdout != "started\n" {
+		t.Fatalf("recording: exit %d, %q, %q", rec.Code, rec.Stdout, rec.Stderr)
+	}
+}

@@ -974,8 +974,8 @@ func (r *replayer) taskExit(t *rtask, ev *trace.Event) error {
 			if st.Status&^coreDumped != want&^coreDumped {
 				return r.diverge(fmt.Sprintf("task ended with status %#x in replay, %#x when recorded", uint32(st.Status), uint32(want)))
 			}
-			if len(r.tasks) == 0 || t.rec == r.leader {
-				r.res.Status = want
+			if t.rec == r.leader {
+				r.res.Status = want // the program's end is its first process's
 			}
 			if t.rec == r.debugPid {
 				r.debuggerExit(want)

@@ -135,6 +135,8 @@ static int altstack(void) {
 static int eintr(void) {
 	int p[2];
 	pipe(p);
+	handle_simple(SIGUSR1, on_count, 0);
+	handle_simple(SIGUSR2, on_count, SA_RESTART);
 	pid_t child = fork();
 	if (child == 0) {
 		close(p[0]);
@@ -144,8 +146,6 @@ static int eintr(void) {
 		_exit(0);
 	}
 	close(p[1]);
-	handle_simple(SIGUSR1, on_count, 0);
-	handle_simple(SIGUSR2, on_count, SA_RESTART);
 	char c;
 	ssize_t n;
 	int eintrs = 0;
