@@ -115,6 +115,9 @@ func TestGdbSignalStopAndThreads(t *testing.T) {
 	out, _ := gdbSession(t, env.Progs["signals"], []string{"faults"},
 		"continue", "print $_siginfo.si_signo", "kill")
 	mustMatch(t, out, `Program received signal SIGSEGV, Segmentation fault`, `\$1 = 11`)
+	// Signal numbers travel in gdb's numbering, not Linux's (SIGUSR1 is 30).
+	out, _ = gdbSession(t, env.Progs["signals"], []string{"self"}, "continue", "kill")
+	mustMatch(t, out, `Program received signal SIGUSR1, User defined signal 1`)
 	out, _ = gdbSession(t, env.Progs["threads"], nil,
 		"break worker", "continue", "continue", "info threads", "kill")
 	mustMatch(t, out, `Thread \d+ hit Breakpoint 1, worker`, `(?m)^\* \d\s+Thread \d+\.\d+\s+worker`, `(?m)^  1\s+Thread \d+\.\d+`)

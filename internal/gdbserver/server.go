@@ -21,6 +21,8 @@ type Server struct {
 	sel  int  // thread chosen with Hg for register reads (0: the stopped one)
 	// warnedWrite: the user was told once why writes are refused.
 	warnedWrite bool
+	// pass: signals (gdb numbers) the debugger asked not to stop for.
+	pass map[int]bool
 }
 
 // Listen opens the server on 127.0.0.1:port (0: any free port). The debug
@@ -69,6 +71,9 @@ func (s *Server) Stopped(sess *replay.Session, why replay.StopReason) replay.Res
 	if s.gone {
 		return replay.Quit
 	}
+	if why == replay.StopSignal && s.pass[gdbSignal(sess.Signal)] {
+		return replay.Continue
+	}
 	if s.c == nil {
 		if err := s.accept(); err != nil {
 			fmt.Fprintf(s.log, "rewind: %v\n", err)
@@ -91,7 +96,7 @@ func (s *Server) Exited(sess *replay.Session, status unix.WaitStatus) replay.Res
 	}
 	reply := fmt.Sprintf("W%02x;process:%x", status.ExitStatus()&0xff, sess.Pid())
 	if status.Signaled() {
-		reply = fmt.Sprintf("X%02x;process:%x", int(status.Signal()), sess.Pid())
+		reply = fmt.Sprintf("X%02x;process:%x", gdbSignal(int(status.Signal())), sess.Pid())
 	}
 	if s.c.writePacket(reply) != nil {
 		return s.hangUp()
@@ -111,7 +116,7 @@ func (s *Server) hangUp() replay.Resume {
 func stopReply(sess *replay.Session, why replay.StopReason) string {
 	sig := 5 // SIGTRAP
 	if why == replay.StopSignal {
-		sig = sess.Signal
+		sig = gdbSignal(sess.Signal)
 	}
 	r := fmt.Sprintf("T%02xthread:p%x.%x;", sig, sess.Pid(), sess.Tid())
 	switch why {
@@ -175,7 +180,7 @@ func (s *Server) handle(sess *replay.Session, why replay.StopReason, p string) (
 	case p == "?":
 		return stopReply(sess, why), 0, false
 	case strings.HasPrefix(p, "qSupported"):
-		return "PacketSize=10000;QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:siginfo:read+;QCatchSyscalls+;multiprocess+;vContSupported+;swbreak+;ReverseContinue-;ReverseStep-", 0, false
+		return "PacketSize=10000;QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:siginfo:read+;QCatchSyscalls+;QPassSignals+;multiprocess+;vContSupported+;swbreak+;ReverseContinue-;ReverseStep-", 0, false
 	case p == "QStartNoAckMode":
 		s.c.writePacket("OK")
 		s.c.noAck = true
@@ -210,7 +215,16 @@ func (s *Server) handle(sess *replay.Session, why replay.StopReason, p string) (
 	case strings.HasPrefix(p, "Hg"):
 		s.sel = parseThread(p[2:])
 		return "OK", 0, false
-	case strings.HasPrefix(p, "H"), p == "qSymbol::", strings.HasPrefix(p, "QPassSignals"), strings.HasPrefix(p, "QProgramSignals"):
+	case strings.HasPrefix(p, "QPassSignals:"):
+		// Signals gdb would pass on without stopping: not worth a stop.
+		s.pass = map[int]bool{}
+		for _, x := range strings.Split(p[len("QPassSignals:"):], ";") {
+			if n, err := strconv.ParseUint(x, 16, 8); err == nil {
+				s.pass[int(n)] = true
+			}
+		}
+		return "OK", 0, false
+	case strings.HasPrefix(p, "H"), p == "qSymbol::", strings.HasPrefix(p, "QProgramSignals"):
 		return "OK", 0, false
 	case strings.HasPrefix(p, "T"): // thread alive?
 		return "OK", 0, false
