@@ -72,7 +72,6 @@ func SetOptions(tid, opts int) error {
 }
 func Cont(tid, sig int) error    { return wrap("CONT", tid, unix.PtraceCont(tid, sig)) }
 func Syscall(tid, sig int) error { return wrap("SYSCALL", tid, unix.PtraceSyscall(tid, sig)) }
-func SingleStep(tid int) error   { return wrap("SINGLESTEP", tid, unix.PtraceSingleStep(tid)) }
 
 // Sysemu resumes tid until its next syscall entry, which the kernel then
 // skips: replay supplies the result.

@@ -1002,15 +1002,6 @@ func (r *replayer) taskExit(t *rtask, ev *trace.Event) error {
 	}
 }
 
-// ErrIncomplete is returned when the trace ended without its end event.
-var ErrIncomplete = trace.ErrIncomplete
-
-// IsDivergence reports whether err is a replay divergence.
-func IsDivergence(err error) bool {
-	var d *Divergence
-	return errors.As(err, &d)
-}
-
 // debuggerExit tells the debugger the debugged process ended, once.
 func (r *replayer) debuggerExit(status unix.WaitStatus) {
 	if r.opt.Debugger == nil || r.detached || r.exited {
