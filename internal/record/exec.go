@@ -44,8 +44,7 @@ func (r *recorder) recordExec(t *task, former int) error {
 			m.Flags = unix.MAP_SHARED
 		}
 		if v.Inode != 0 && strings.HasPrefix(v.Path, "/") {
-			src := fmt.Sprintf("/proc/%d/map_files/%x-%x", t.tid, v.Start, v.End)
-			if m.File, err = r.files.save(src, v.Path); err != nil {
+			if m.File, err = r.files.saveMapping(t.tid, v); err != nil {
 				return err
 			}
 		} else {

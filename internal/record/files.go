@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/trace"
+	"github.com/rewind-dbg/rewind/internal/tracee"
 	"golang.org/x/sys/unix"
 )
 
@@ -49,14 +51,24 @@ func linkable(path string) bool {
 }
 
 // save preserves the file that src (a path, or a /proc magic link such as
-// /proc/PID/exe or /proc/PID/map_files/A-B) refers to and returns its name
-// in the store.
+// /proc/PID/exe or /proc/PID/fd/N) refers to and returns its name in the
+// store.
 func (s *fileStore) save(src, display string) (string, error) {
 	f, err := os.Open(src)
 	if err != nil {
 		return "", fmt.Errorf("preserve mapped file %s: %w", display, err)
 	}
 	defer f.Close()
+	if target, err := os.Readlink(src); err == nil && filepath.IsAbs(target) {
+		display = target
+	} else if filepath.IsAbs(src) {
+		display = src
+	}
+	return s.saveFile(f, display)
+}
+
+// saveFile preserves the open file f, whose path is display.
+func (s *fileStore) saveFile(f *os.File, display string) (string, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		return "", fmt.Errorf("preserve mapped file %s: %w", display, err)
@@ -65,14 +77,7 @@ func (s *fileStore) save(src, display string) (string, error) {
 	if name, ok := s.names[key]; ok {
 		return name, nil
 	}
-	s.n++
-	name := fmt.Sprintf("%d-%s", s.n, sanitize(filepath.Base(display)))
-	dst := filepath.Join(s.dir, name)
-	if target, err := os.Readlink(src); err == nil && filepath.IsAbs(target) {
-		display = target
-	} else if filepath.IsAbs(src) {
-		display = src
-	}
+	name, dst := s.newName(display)
 	if st.Dev == s.dev && linkable(display) {
 		var lst unix.Stat_t
 		if unix.Stat(display, &lst) == nil && lst.Ino == st.Ino && lst.Dev == st.Dev && os.Link(display, dst) == nil {
@@ -84,7 +89,7 @@ func (s *fileStore) save(src, display string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("preserve mapped file %s: %w", display, err)
 	}
-	if _, err := io.Copy(out, f); err != nil {
+	if err := copySparse(out, f, st.Size); err != nil {
 		out.Close()
 		return "", fmt.Errorf("copy mapped file %s into trace: %w", display, err)
 	}
@@ -93,6 +98,85 @@ func (s *fileStore) save(src, display string) (string, error) {
 	}
 	s.names[key] = name
 	return name, nil
+}
+
+func (s *fileStore) newName(display string) (name, path string) {
+	s.n++
+	name = fmt.Sprintf("%d-%s", s.n, sanitize(filepath.Base(display)))
+	return name, filepath.Join(s.dir, name)
+}
+
+// copySparse copies size bytes of src to dst, skipping holes (SEEK_DATA,
+// SEEK_HOLE), so that a huge sparse file costs the trace only its data.
+func copySparse(dst, src *os.File, size int64) error {
+	for off := int64(0); off < size; {
+		data, err := unix.Seek(int(src.Fd()), off, unix.SEEK_DATA)
+		if err == unix.ENXIO {
+			break // only a hole is left
+		}
+		if err != nil {
+			// No SEEK_DATA on this file system: copy it whole.
+			_, err = io.Copy(io.NewOffsetWriter(dst, off), io.NewSectionReader(src, off, size-off))
+			return err
+		}
+		hole, err := unix.Seek(int(src.Fd()), data, unix.SEEK_HOLE)
+		if err != nil {
+			hole = size
+		}
+		hole = min(hole, size)
+		if _, err := io.Copy(io.NewOffsetWriter(dst, data), io.NewSectionReader(src, data, hole-data)); err != nil {
+			return err
+		}
+		off = hole
+	}
+	return dst.Truncate(size)
+}
+
+// saveMapping preserves the file behind a mapping of task tid. The kernel's
+// /proc/PID/map_files links name it exactly but need CAP_SYS_ADMIN or
+// CAP_CHECKPOINT_RESTORE; without them the path in /proc/PID/maps is used
+// when it still names the same file (device and inode). A file that is gone
+// (deleted, replaced, or never had a path) is saved from the task's memory:
+// the mapped range, as the mapping shows it, at the same file offset.
+func (s *fileStore) saveMapping(tid int, v tracee.VMA) (string, error) {
+	if f, err := os.Open(fmt.Sprintf("/proc/%d/map_files/%x-%x", tid, v.Start, v.End)); err == nil {
+		defer f.Close()
+		return s.saveFile(f, v.Path)
+	}
+	if f, err := os.Open(v.Path); err == nil {
+		defer f.Close()
+		var st unix.Stat_t
+		if unix.Fstat(int(f.Fd()), &st) == nil && st.Ino == v.Inode && st.Dev == v.Dev {
+			return s.saveFile(f, v.Path)
+		}
+	}
+	return s.saveMemory(tid, v)
+}
+
+// saveMemory writes what a file mapping of task tid shows into a new store
+// file, at the mapping's file offset. Pages past the end of the file (which
+// fault) end the copy: replay's mapping of the copy faults there too.
+func (s *fileStore) saveMemory(tid int, v tracee.VMA) (string, error) {
+	name, dst := s.newName(strings.TrimSuffix(v.Path, " (deleted)"))
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o700)
+	if err != nil {
+		return "", fmt.Errorf("preserve mapped file %s: %w", v.Path, err)
+	}
+	defer out.Close()
+	buf := make([]byte, snapshotChunk)
+	for addr := v.Start; addr < v.End; addr += uint64(len(buf)) {
+		buf = buf[:min(uint64(len(buf)), v.End-addr)]
+		if err := ptrace.ReadMem(tid, addr, buf); err != nil {
+			if addr == v.Start {
+				return "", fmt.Errorf("preserve mapped file %s from memory: %w", v.Path, err)
+			}
+			break
+		}
+		if _, err := out.WriteAt(buf, int64(v.Offset+addr-v.Start)); err != nil {
+			return "", fmt.Errorf("preserve mapped file %s from memory: %w", v.Path, err)
+		}
+	}
+	return name, out.Close()
 }
 
 func sanitize(s string) string {

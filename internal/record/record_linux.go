@@ -408,7 +408,12 @@ func (r *recorder) syscallEntry(t *task) error {
 		}
 		t.refused = int(unix.ENOSYS)
 	} else if ent.Refuse != nil {
-		if errno, why := ent.Refuse(args(&t.entry)); why != "" {
+		if errno, why := ent.Refuse(tracee.SyscallArgs(&t.entry)); why != "" {
+			r.warn("refuse:"+why, "%s", why)
+			t.refused = errno
+		}
+	} else if nr == unix.SYS_MMAP {
+		if errno, why := mmapRefuse(t.tid, tracee.SyscallArgs(&t.entry)); why != "" {
 			r.warn("refuse:"+why, "%s", why)
 			t.refused = errno
 		}
@@ -446,14 +451,6 @@ func (r *recorder) syscallEntry(t *task) error {
 	return r.gone(t, ptrace.Syscall(t.tid, 0))
 }
 
-func args(r *ptrace.Regs) [6]uint64 {
-	return [6]uint64{r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9}
-}
-
-type memReader int
-
-func (m memReader) ReadMem(addr uint64, buf []byte) error { return ptrace.ReadMem(int(m), addr, buf) }
-
 func (r *recorder) syscallExit(t *task) error {
 	if t.state != stInSyscall {
 		return fmt.Errorf("task %d: syscall-exit stop while not in a syscall (state %d)", t.tid, t.state)
@@ -487,9 +484,9 @@ func (r *recorder) syscallExit(t *task) error {
 // and what it means for replay (echoed output, a file mapping).
 func (r *recorder) outputs(t *task, ev *trace.Event) error {
 	ent := syscalls.Lookup(int(ev.Nr))
-	a := args(&t.entry)
+	a := tracee.SyscallArgs(&t.entry)
 	if ent.Out != nil && (ev.Ret >= 0 || ent.OutOnError) {
-		c := &syscalls.Call{Nr: int(ev.Nr), Args: a, Ret: ev.Ret, Mem: memReader(t.tid)}
+		c := &syscalls.Call{Nr: int(ev.Nr), Args: a, Ret: ev.Ret, Mem: tracee.Memory(t.tid)}
 		regions, err := ent.Out(c)
 		if err != nil {
 			return fmt.Errorf("event %d: task %d: %s outputs: %w", r.w.Count()+1, t.tid, ent.Name, err)
@@ -511,7 +508,7 @@ func (r *recorder) outputs(t *task, ev *trace.Event) error {
 			ev.Echo = r.echoTarget(t.tid, int(a[0]))
 		}
 	case unix.SYS_MMAP:
-		if ev.Ret >= 0 && a[3]&unix.MAP_ANONYMOUS == 0 {
+		if ev.Ret >= 0 && a[3]&unix.MAP_ANONYMOUS == 0 && !mapsDevZero(t.tid, a) {
 			m, err := r.fileMapping(t, uint64(ev.Ret), a)
 			if err != nil {
 				return err
@@ -541,12 +538,44 @@ func (r *recorder) echoTarget(tid, fd int) uint8 {
 	return 0
 }
 
+// mmapRefuse refuses mappings of devices other than /dev/zero: their
+// contents are the device's, which rewind can neither save nor rebuild.
+func mmapRefuse(tid int, a [6]uint64) (int, string) {
+	if a[3]&unix.MAP_ANONYMOUS != 0 {
+		return 0, ""
+	}
+	var st unix.Stat_t
+	link := fmt.Sprintf("/proc/%d/fd/%d", tid, int32(a[4]))
+	if unix.Stat(link, &st) != nil || isRegular(&st) || isDevZero(&st) {
+		return 0, "" // the kernel judges a bad fd
+	}
+	name, _ := os.Readlink(link)
+	return int(unix.ENODEV), fmt.Sprintf("mmap of %s is not supported: rewind records mapped regular files and /dev/zero only", name)
+}
+
+// mapsDevZero reports an mmap of /dev/zero, which is anonymous memory
+// (replay makes it so: the mmap event carries no file).
+func mapsDevZero(tid int, a [6]uint64) bool {
+	var st unix.Stat_t
+	return unix.Stat(fmt.Sprintf("/proc/%d/fd/%d", tid, int32(a[4])), &st) == nil && isDevZero(&st)
+}
+
+func isRegular(st *unix.Stat_t) bool { return st.Mode&unix.S_IFMT == unix.S_IFREG }
+
+// isDevZero: a mapping of /dev/zero is anonymous memory.
+func isDevZero(st *unix.Stat_t) bool {
+	return st.Mode&unix.S_IFMT == unix.S_IFCHR && unix.Major(st.Rdev) == 1 && unix.Minor(st.Rdev) == 5
+}
+
 func (r *recorder) fileMapping(t *task, addr uint64, a [6]uint64) (trace.Mapping, error) {
 	length := (a[1] + 4095) &^ 4095
-	src := fmt.Sprintf("/proc/%d/map_files/%x-%x", t.tid, addr, addr+length)
+	// The fd the program mapped is still open (the task is stopped at the
+	// call's exit); map_files names the mapping itself, but only for a
+	// privileged recorder.
+	src := fmt.Sprintf("/proc/%d/fd/%d", t.tid, int32(a[4]))
 	display, err := os.Readlink(src)
 	if err != nil {
-		src = fmt.Sprintf("/proc/%d/fd/%d", t.tid, int(a[4]))
+		src = fmt.Sprintf("/proc/%d/map_files/%x-%x", t.tid, addr, addr+length)
 		display, _ = os.Readlink(src)
 	}
 	name, err := r.files.save(src, display)

@@ -100,7 +100,8 @@ func (s *Session) SetWatchpoint(addr uint64, size int, kind WatchKind) error {
 	for i, w := range s.r.watch {
 		if w == nil {
 			s.r.watch[i] = &watchpoint{addr, size, kind}
-			return s.r.armWatchpoints()
+			s.r.watchGen++
+			return nil
 		}
 	}
 	return errors.New("all 4 debug registers are in use")
@@ -111,36 +112,35 @@ func (s *Session) ClearWatchpoint(addr uint64, kind WatchKind) error {
 	for i, w := range s.r.watch {
 		if w != nil && w.addr == addr && w.kind == kind {
 			s.r.watch[i] = nil
+			s.r.watchGen++
 		}
 	}
-	return s.r.armWatchpoints()
+	return nil
 }
 
-// armWatchpoints loads the debug registers of every task of the debugged
-// process (they are per thread, and new threads start without them).
-func (r *replayer) armWatchpoints() error {
+// armWatchpoints loads the debug registers of task t from the debugger's
+// watchpoints, if they changed since t was last armed. Debug registers are
+// per thread and can be written only while the thread is stopped, so each
+// task is armed just before it is resumed (see advance), never while a
+// sibling runs.
+func (r *replayer) armWatchpoints(t *rtask) error {
+	if t.pid != r.debugPid || t.watchGen == r.watchGen {
+		return nil
+	}
 	var dr7 uint64
 	lens := map[int]uint64{1: 0, 2: 1, 4: 3, 8: 2}
 	for i, w := range r.watch {
 		if w != nil {
 			dr7 |= 1<<(2*i) | uint64(w.kind)<<(16+4*i) | lens[w.size]<<(18+4*i)
-		}
-	}
-	for _, t := range r.tasks {
-		if t.pid != r.debugPid {
-			continue
-		}
-		for i, w := range r.watch {
-			if w != nil {
-				if err := ptrace.SetDebugReg(t.tid, i, w.addr); err != nil {
-					return err
-				}
+			if err := ptrace.SetDebugReg(t.tid, i, w.addr); err != nil {
+				return err
 			}
 		}
-		if err := ptrace.SetDebugReg(t.tid, 7, dr7); err != nil {
-			return err
-		}
 	}
+	if err := ptrace.SetDebugReg(t.tid, 7, dr7); err != nil {
+		return err
+	}
+	t.watchGen = r.watchGen
 	return nil
 }
 

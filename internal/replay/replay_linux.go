@@ -8,6 +8,7 @@
 package replay
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -80,6 +81,9 @@ type rtask struct {
 	// stepping: the debugger asked for a single step; stepDone: a step
 	// ended at a syscall, to be reported once the syscall is replayed.
 	stepping, stepDone bool
+	// watchGen is the replayer's watchGen when this task's debug registers
+	// were last loaded.
+	watchGen int
 	lastNr             int32 // the last syscall and its recorded result
 	lastRet            int64
 }
@@ -105,6 +109,7 @@ type replayer struct {
 	auxvOf      map[int32][]byte
 	breakpoints map[uint64]byte
 	watch       [4]*watchpoint
+	watchGen    int // bumped on every watchpoint change
 	catch       map[int]bool // caught syscalls (nil: none)
 	catchAll    bool
 	detached    bool
@@ -350,6 +355,9 @@ func (r *replayer) task(ev *trace.Event) (*rtask, error) {
 // are returned, since replay reproduces those itself.
 func (r *replayer) advance(t *rtask) (ptrace.Stop, error) {
 	if r.opt.Debugger != nil && !r.detached && t.pid == r.debugPid {
+		if err := r.armWatchpoints(t); err != nil {
+			return ptrace.Stop{}, err
+		}
 		return r.debugAdvance(t)
 	}
 	for {
@@ -700,10 +708,8 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 		return r.diverge(fmt.Sprintf("new task %d: expected its first stop, got %v", child.tid, st))
 	}
 	r.tasks[child.rec] = child
-	if child.pid == r.debugPid {
-		if err := r.armWatchpoints(); err != nil {
-			return err
-		}
+	if err := r.storeCloneTid(t, child); err != nil {
+		return err
 	}
 	if child.pid == child.rec {
 		r.followFork(child)
@@ -712,6 +718,32 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 		return ErrQuit
 	}
 	return ptrace.Syscall(t.tid, 0)
+}
+
+// storeCloneTid makes the ids the kernel stored when replay's clone ran for
+// real the recorded ones: the kernel wrote this replay's tid of the child
+// (in the parent for CLONE_PARENT_SETTID, in the child for
+// CLONE_CHILD_SETTID) and either task may read it before the parent's
+// syscall-exit event would restore the recorded value. A new thread reading
+// its own id from there (glibc's pthread struct) must see the recorded one.
+func (r *replayer) storeCloneTid(parent, child *rtask) error {
+	a, err := syscalls.DecodeClone(int(parent.entry.Orig_rax), tracee.SyscallArgs(&parent.entry), tracee.Memory(parent.tid))
+	if err != nil {
+		return r.diverge(err.Error())
+	}
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], uint32(child.rec))
+	if a.Flags&syscalls.CloneParentSetTid != 0 && a.ParentTid != 0 {
+		if err := ptrace.WriteMem(parent.tid, a.ParentTid, b[:]); err != nil {
+			return fmt.Errorf("event %d: store the new task's id at %#x: %w", r.rd.Count(), a.ParentTid, err)
+		}
+	}
+	if a.Flags&syscalls.CloneChildSetTid != 0 && a.ChildTid != 0 {
+		if err := ptrace.WriteMem(child.tid, a.ChildTid, b[:]); err != nil {
+			return fmt.Errorf("event %d: store the new task's id at %#x: %w", r.rd.Count(), a.ChildTid, err)
+		}
+	}
+	return nil
 }
 
 // exec runs the recorded execve for real, on the trace's copy of the new

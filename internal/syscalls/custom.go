@@ -227,6 +227,11 @@ func archPrctlOut(c *Call) ([]Region, error) {
 	return nil, nil
 }
 
+const (
+	sysClone  = 56
+	sysClone3 = 435
+)
+
 // Clone flags that make the kernel store ids in tracee memory.
 const (
 	cloneVM          = 0x00000100
@@ -235,10 +240,55 @@ const (
 	cloneChildSetid  = 0x01000000
 )
 
-// cloneIDs covers the ids clone stores: in the parent (Ret > 0) the child
-// tid at parentTid and the pidfd at pidfd; in the child (Ret == 0) its tid
-// at childTid.
-func cloneIDs(c *Call, flags, pidfd, childTid, parentTid uint64) []Region {
+// CloneArgs are the arguments of a clone-family call that say which ids the
+// kernel stores in tracee memory, and where.
+type CloneArgs struct {
+	Flags     uint64
+	Pidfd     uint64 // where the pidfd goes (CLONE_PIDFD)
+	ChildTid  uint64 // the child's tid, in the child (CLONE_CHILD_SETTID)
+	ParentTid uint64 // the child's tid, in the parent (CLONE_PARENT_SETTID)
+}
+
+// Clone flags that make the kernel store ids in tracee memory.
+const (
+	CloneParentSetTid = cloneParentSetid
+	CloneChildSetTid  = cloneChildSetid
+)
+
+// DecodeClone reads the arguments of clone, or clone3's struct clone_args
+// (flags@0, pidfd@8, child_tid@16, parent_tid@24, all u64); fork and vfork
+// store nothing.
+func DecodeClone(nr int, args [6]uint64, mem MemReader) (CloneArgs, error) {
+	switch nr {
+	case sysClone:
+		// clone(flags, stack, parent_tid, child_tid, tls): legacy clone
+		// returns the pidfd through parent_tid.
+		return CloneArgs{Flags: args[0], Pidfd: args[2], ChildTid: args[3], ParentTid: args[2]}, nil
+	case sysClone3:
+		if args[0] == 0 {
+			return CloneArgs{}, nil
+		}
+		if mem == nil {
+			return CloneArgs{}, fmt.Errorf("clone3: no tracee memory reader to follow pointer %#x", args[0])
+		}
+		var b [32]byte
+		if err := mem.ReadMem(args[0], b[:]); err != nil {
+			return CloneArgs{}, fmt.Errorf("read clone3 arguments at %#x: %w", args[0], err)
+		}
+		le := binary.LittleEndian
+		return CloneArgs{Flags: le.Uint64(b[0:]), Pidfd: le.Uint64(b[8:]), ChildTid: le.Uint64(b[16:]), ParentTid: le.Uint64(b[24:])}, nil
+	}
+	return CloneArgs{}, nil
+}
+
+// cloneOut covers the ids clone stores: in the parent (Ret > 0) the child
+// tid at ParentTid and the pidfd at Pidfd; in the child (Ret == 0) its tid
+// at ChildTid.
+func cloneOut(c *Call) ([]Region, error) {
+	a, err := DecodeClone(c.Nr, c.Args, c.Mem)
+	if err != nil {
+		return nil, err
+	}
 	var rs []Region
 	add := func(addr uint64) {
 		if addr != 0 {
@@ -246,36 +296,16 @@ func cloneIDs(c *Call, flags, pidfd, childTid, parentTid uint64) []Region {
 		}
 	}
 	if c.Ret > 0 {
-		if flags&cloneParentSetid != 0 {
-			add(parentTid)
+		if a.Flags&cloneParentSetid != 0 {
+			add(a.ParentTid)
 		}
-		if flags&clonePidfd != 0 && (pidfd != parentTid || flags&cloneParentSetid == 0) {
-			add(pidfd) // legacy clone stores the pidfd through parent_tid
+		if a.Flags&clonePidfd != 0 && (a.Pidfd != a.ParentTid || a.Flags&cloneParentSetid == 0) {
+			add(a.Pidfd)
 		}
-	} else if c.Ret == 0 && flags&cloneChildSetid != 0 {
-		add(childTid)
+	} else if c.Ret == 0 && a.Flags&cloneChildSetid != 0 {
+		add(a.ChildTid)
 	}
-	return rs
-}
-
-// cloneOut: clone(flags, stack, parent_tid, child_tid, tls); legacy clone
-// returns the pidfd through parent_tid.
-func cloneOut(c *Call) ([]Region, error) {
-	return cloneIDs(c, c.Args[0], c.Args[2], c.Args[3], c.Args[2]), nil
-}
-
-// clone3Out: clone3(struct clone_args *, size); flags@0, pidfd@8,
-// child_tid@16, parent_tid@24 (all u64).
-func clone3Out(c *Call) ([]Region, error) {
-	if c.Args[0] == 0 {
-		return nil, nil
-	}
-	var b [32]byte
-	if err := readMem(c, c.Args[0], b[:]); err != nil {
-		return nil, err
-	}
-	le := binary.LittleEndian
-	return cloneIDs(c, le.Uint64(b[0:]), le.Uint64(b[8:]), le.Uint64(b[16:]), le.Uint64(b[24:])), nil
+	return rs, nil
 }
 
 // capget(hdr, data): version 1 headers get one 12-byte struct, later

@@ -372,7 +372,7 @@ var table = [...]Entry{
 	432: {Name: "fsmount", Rule: Emulate},
 	433: {Name: "fspick", Rule: Emulate},
 	434: {Name: "pidfd_open", Rule: Emulate},
-	435: {Name: "clone3", Rule: Special, Out: clone3Out, Note: "creates a task"},
+	435: {Name: "clone3", Rule: Special, Out: cloneOut, Note: "creates a task"},
 	436: {Name: "close_range", Rule: Emulate},
 	437: {Name: "openat2", Rule: Emulate},
 	438: {Name: "pidfd_getfd", Rule: Unsupported, Note: "duplicates a file descriptor out of another process"},

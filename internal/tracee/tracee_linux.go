@@ -22,6 +22,7 @@ type VMA struct {
 	Start, End uint64
 	Perms      string // "r-xp"
 	Offset     uint64
+	Dev        uint64 // major:minor of the mapped file's device, as unix.Mkdev
 	Inode      uint64
 	Path       string
 }
@@ -73,6 +74,11 @@ func ReadMaps(pid int) ([]VMA, error) {
 		v.End, _ = strconv.ParseUint(se[1], 16, 64)
 		v.Perms = f[1]
 		v.Offset, _ = strconv.ParseUint(f[2], 16, 64)
+		if maj, mnr, ok := strings.Cut(f[3], ":"); ok {
+			ma, _ := strconv.ParseUint(maj, 16, 32)
+			mi, _ := strconv.ParseUint(mnr, 16, 32)
+			v.Dev = unix.Mkdev(uint32(ma), uint32(mi))
+		}
 		v.Inode, _ = strconv.ParseUint(f[4], 10, 64)
 		if len(f) >= 6 {
 			// Paths may contain spaces; take everything after the inode column.
@@ -84,6 +90,17 @@ func ReadMaps(pid int) ([]VMA, error) {
 	}
 	return out, nil
 }
+
+// SyscallArgs returns a syscall's six arguments from the registers at its
+// entry, in the x86-64 order (rdi, rsi, rdx, r10, r8, r9).
+func SyscallArgs(r *ptrace.Regs) [6]uint64 {
+	return [6]uint64{r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9}
+}
+
+// Memory reads a stopped task's memory (syscalls.MemReader).
+type Memory int
+
+func (m Memory) ReadMem(addr uint64, buf []byte) error { return ptrace.ReadMem(int(m), addr, buf) }
 
 // SyscallSite finds a syscall instruction (0f 05) in the task's vDSO, which
 // stays mapped at the same address for the life of the image (ASLR is off
