@@ -84,8 +84,8 @@ type rtask struct {
 	// watchGen is the replayer's watchGen when this task's debug registers
 	// were last loaded.
 	watchGen int
-	lastNr             int32 // the last syscall and its recorded result
-	lastRet            int64
+	lastNr   int32 // the last syscall and its recorded result
+	lastRet  int64
 }
 
 type replayer struct {
@@ -109,7 +109,7 @@ type replayer struct {
 	auxvOf      map[int32][]byte
 	breakpoints map[uint64]byte
 	watch       [4]*watchpoint
-	watchGen    int // bumped on every watchpoint change
+	watchGen    int          // bumped on every watchpoint change
 	catch       map[int]bool // caught syscalls (nil: none)
 	catchAll    bool
 	detached    bool
