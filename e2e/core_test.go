@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/rewind-dbg/rewind/internal/testutil"
+	"github.com/rewind-dbg/rewind/internal/trace"
 	"golang.org/x/sys/unix"
 )
 
@@ -174,7 +175,7 @@ func TestBadTraces(t *testing.T) {
 	}{
 		"missing": {filepath.Join(t.TempDir(), "nope"), "no such trace"},
 		"version": {clone(func(d string) {
-			os.WriteFile(filepath.Join(d, "header.json"), bytes.Replace(header, []byte(`"version": 1`), []byte(`"version": 99`), 1), 0o600)
+			os.WriteFile(filepath.Join(d, "header.json"), bytes.Replace(header, []byte(fmt.Sprintf(`"version": %d`, trace.Version)), []byte(`"version": 99`), 1), 0o600)
 		}), "version 99"},
 		"corrupt": {clone(func(d string) {
 			b := append([]byte(nil), events...)

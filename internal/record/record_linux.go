@@ -83,6 +83,8 @@ type task struct {
 	started, announced bool
 	// dying: another thread called exit_group; the task only exits now.
 	dying bool
+	// detaching: the areas the current shmdt removes (seen at its entry).
+	detaching []trace.Mapping
 }
 
 type recorder struct {
@@ -99,6 +101,8 @@ type recorder struct {
 	cpu    int
 	watch  watchdog
 	rdrand rdrandScanner
+	// objects are the shared objects (shared.go) by file identity.
+	objects map[fileID]*sharedObject
 }
 
 type fileID struct{ dev, ino uint64 }
@@ -139,7 +143,8 @@ func Record(opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &recorder{opt: opt, w: w, files: files, tasks: map[int]*task{}, warned: map[string]bool{}, cpu: h.CPUIndex}
+	r := &recorder{opt: opt, w: w, files: files, tasks: map[int]*task{}, warned: map[string]bool{}, cpu: h.CPUIndex,
+		objects: map[fileID]*sharedObject{}}
 	for fd := 1; fd <= 2; fd++ {
 		r.outID[fd], _ = statID(fmt.Sprintf("/proc/self/fd/%d", fd))
 	}
@@ -427,6 +432,9 @@ func (r *recorder) syscallEntry(t *task) error {
 			return r.gone(t, err)
 		}
 	}
+	if nr == unix.SYS_SHMDT && t.refused == 0 {
+		t.detaching = shmDetaching(t.tid, t.entry.Rdi)
+	}
 	if err := r.append(ev); err != nil {
 		return err
 	}
@@ -515,8 +523,20 @@ func (r *recorder) outputs(t *task, ev *trace.Event) error {
 			}
 			ev.Maps = []trace.Mapping{m}
 		}
+	case unix.SYS_SHMAT:
+		if ev.Ret >= 0 {
+			m, err := r.shmAttach(t, uint64(ev.Ret))
+			if err != nil {
+				return err
+			}
+			ev.Maps = []trace.Mapping{m}
+		}
+	case unix.SYS_SHMDT:
+		if ev.Ret == 0 {
+			ev.Maps = t.detaching
+		}
 	}
-	return nil
+	return r.fileWrites(t, ev)
 }
 
 // echoTarget says whether fd of the task is the recorder's stdout (1) or
@@ -565,27 +585,6 @@ func isRegular(st *unix.Stat_t) bool { return st.Mode&unix.S_IFMT == unix.S_IFRE
 // isDevZero: a mapping of /dev/zero is anonymous memory.
 func isDevZero(st *unix.Stat_t) bool {
 	return st.Mode&unix.S_IFMT == unix.S_IFCHR && unix.Major(st.Rdev) == 1 && unix.Minor(st.Rdev) == 5
-}
-
-func (r *recorder) fileMapping(t *task, addr uint64, a [6]uint64) (trace.Mapping, error) {
-	length := (a[1] + 4095) &^ 4095
-	// The fd the program mapped is still open (the task is stopped at the
-	// call's exit); map_files names the mapping itself, but only for a
-	// privileged recorder.
-	src := fmt.Sprintf("/proc/%d/fd/%d", t.tid, int32(a[4]))
-	display, err := os.Readlink(src)
-	if err != nil {
-		src = fmt.Sprintf("/proc/%d/map_files/%x-%x", t.tid, addr, addr+length)
-		display, _ = os.Readlink(src)
-	}
-	name, err := r.files.save(src, display)
-	if err != nil {
-		return trace.Mapping{}, err
-	}
-	m := trace.Mapping{Start: addr, End: addr + length, Prot: uint32(a[2]), Flags: uint32(a[3]),
-		Offset: a[5], File: name, Name: display}
-	r.checkRdrand(m)
-	return m, nil
 }
 
 func (r *recorder) event(t *task, st ptrace.Stop) error {

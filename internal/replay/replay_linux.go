@@ -111,6 +111,7 @@ type replayer struct {
 	watch       [4]*watchpoint
 	watchGen    int          // bumped on every watchpoint change
 	catch       map[int]bool // caught syscalls (nil: none)
+	objects     objects      // working copies of shared objects
 	catchAll    bool
 	detached    bool
 	quit        bool
@@ -141,6 +142,7 @@ func Replay(opt Options) (*Result, error) {
 		for _, t := range r.tasks {
 			unix.Kill(t.tid, unix.SIGKILL)
 		}
+		r.objects.close()
 		return err
 	})
 	r.res.Events = rd.Count()
@@ -316,17 +318,31 @@ func (r *replayer) mapRegion(rem *tracee.Remote, m trace.Mapping) error {
 	length := m.End - m.Start
 	flags := uint64(m.Flags)&^(unix.MAP_SHARED|unix.MAP_SHARED_VALIDATE|unix.MAP_GROWSDOWN) | unix.MAP_PRIVATE | unix.MAP_FIXED
 	if m.File == "" {
-		if m.Flags&unix.MAP_SHARED != 0 {
+		if trace.SharedMap(m.Flags) {
 			flags = flags&^unix.MAP_PRIVATE | unix.MAP_SHARED
 		}
 		_, err := rem.Check("mmap", unix.SYS_MMAP, m.Start, length, uint64(m.Prot), flags|unix.MAP_ANONYMOUS, ^uint64(0), 0)
 		return err
 	}
-	path, err := rem.ScratchString(0, r.rd.File(m.File))
+	// A shared object is mapped from its working copy, shared if it was,
+	// and so is a private mapping of it (it sees the object's changes on
+	// pages it has not written, as when recorded).
+	file, mode := r.rd.File(m.File), unix.O_RDONLY
+	wc, ok, err := r.objects.path(r.rd, m.File, trace.SharedMap(m.Flags))
 	if err != nil {
 		return err
 	}
-	fd, err := rem.Check("open "+m.Name, unix.SYS_OPENAT, uint64(0xffffffffffffff9c), path, unix.O_RDONLY|unix.O_CLOEXEC)
+	if ok {
+		file, mode = wc, unix.O_RDWR
+		if trace.SharedMap(m.Flags) {
+			flags = flags&^unix.MAP_PRIVATE | unix.MAP_SHARED
+		}
+	}
+	path, err := rem.ScratchString(0, file)
+	if err != nil {
+		return err
+	}
+	fd, err := rem.Check("open "+m.Name, unix.SYS_OPENAT, uint64(0xffffffffffffff9c), path, uint64(mode|unix.O_CLOEXEC))
 	if err != nil {
 		return err
 	}
@@ -555,6 +571,14 @@ func (r *replayer) syscallExit(t *rtask, ev *trace.Event) error {
 			return err
 		}
 	}
+	if (ev.Nr == unix.SYS_SHMAT && ev.Ret >= 0) || (ev.Nr == unix.SYS_SHMDT && ev.Ret == 0) {
+		if err := r.shm(t, ev); err != nil {
+			return err
+		}
+	}
+	if err := r.objects.apply(r.rd, ev.Files); err != nil {
+		return err
+	}
 	for _, w := range ev.Mem {
 		if err := ptrace.WriteMem(t.tid, w.Addr, w.Data); err != nil {
 			return fmt.Errorf("event %d: write %s output: %w", r.rd.Count(), name, err)
@@ -632,6 +656,26 @@ func (r *replayer) mmap(t *rtask, ev *trace.Event) error {
 	}
 	if err := r.mapRegion(rem, m); err != nil {
 		return r.diverge(fmt.Sprintf("cannot remake mapping at %#x: %v", m.Start, err))
+	}
+	return rem.Close()
+}
+
+// shm makes what shmat attached, or removes what shmdt detached: the
+// segment is a shared object, mapped from its working copy.
+func (r *replayer) shm(t *rtask, ev *trace.Event) error {
+	rem, err := tracee.NewRemote(t.tid, t.site)
+	if err != nil {
+		return err
+	}
+	for _, m := range ev.Maps {
+		if ev.Nr == unix.SYS_SHMAT {
+			err = r.mapRegion(rem, m)
+		} else {
+			_, err = rem.Check("munmap", unix.SYS_MUNMAP, m.Start, m.End-m.Start)
+		}
+		if err != nil {
+			return r.diverge(fmt.Sprintf("%s of %s at %#x: %v", syscalls.Name(int(ev.Nr)), m.Name, m.Start, err))
+		}
 	}
 	return rem.Close()
 }

@@ -394,21 +394,55 @@ var semctlCmds = map[uint32]cmdInfo{
 	20: {"SEM_STAT_ANY", 104},
 }
 
-// semctl(semid, semnum, cmd, arg). GETALL (13) is refused: the array's
-// length is the set's size, which the call does not say.
+// semctl(semid, semnum, cmd, arg). GETALL writes one unsigned short per
+// semaphore of the set, a length the call does not say: the recorder asks
+// the kernel (IPC_STAT, from its own process, which shares the tracee's IPC
+// namespace).
 func semctlRefuse(args [6]uint64) (int, string) {
 	cmd := uint32(args[2]) &^ ipc64
-	if _, ok := semctlCmds[cmd]; ok {
+	if _, ok := semctlCmds[cmd]; ok || cmd == semGetAll {
 		return 0, ""
-	}
-	if cmd == 13 {
-		return errEINVAL, "unsupported semctl GETALL: the length of its output array is not known"
 	}
 	return errEINVAL, fmt.Sprintf("unsupported semctl command %d: its outputs are unknown", cmd)
 }
 
+const semGetAll = 13
+
 func semctlOut(c *Call) ([]Region, error) {
-	return span(c.Args[3], uint64(semctlCmds[uint32(c.Args[2])&^ipc64].out))
+	cmd := uint32(c.Args[2]) &^ ipc64
+	if cmd == semGetAll {
+		n, err := semCount(int(int32(c.Args[0])))
+		if err != nil {
+			return nil, fmt.Errorf("semctl GETALL: size of set %d: %w", int32(c.Args[0]), err)
+		}
+		return span(c.Args[3], 2*n)
+	}
+	return span(c.Args[3], uint64(semctlCmds[cmd].out))
+}
+
+// shmctl(shmid, cmd, buf).
+var shmctlCmds = map[uint32]cmdInfo{
+	0:  {"IPC_RMID", 0},
+	1:  {"IPC_SET", 0},
+	2:  {"IPC_STAT", 112}, // struct shmid64_ds
+	3:  {"IPC_INFO", 72},  // struct shminfo64
+	11: {"SHM_LOCK", 0},
+	12: {"SHM_UNLOCK", 0},
+	13: {"SHM_STAT", 112},
+	14: {"SHM_INFO", 48}, // struct shm_info
+	15: {"SHM_STAT_ANY", 112},
+}
+
+func shmctlRefuse(args [6]uint64) (int, string) {
+	cmd := uint32(args[1]) &^ ipc64
+	if _, ok := shmctlCmds[cmd]; ok {
+		return 0, ""
+	}
+	return errEINVAL, fmt.Sprintf("unsupported shmctl command %d: its outputs are unknown", cmd)
+}
+
+func shmctlOut(c *Call) ([]Region, error) {
+	return span(c.Args[2], uint64(shmctlCmds[uint32(c.Args[1])&^ipc64].out))
 }
 
 var msgctlCmds = map[uint32]cmdInfo{

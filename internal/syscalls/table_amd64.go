@@ -8,7 +8,7 @@ package syscalls
 const (
 	noteNotDescribed = "not yet described"
 	noteNotInKernel  = "not implemented by the kernel"
-	noteSysVShm      = "shared memory with other processes"
+	noteSysVShm      = "maps or unmaps a SysV shared memory segment, which replay maps from the trace's copy"
 	noteAIO          = "aio: the kernel completes requests into tracee memory asynchronously"
 	noteIOUring      = "io_uring shares memory with the kernel"
 	noteModules      = "loads or unloads kernel code"
@@ -47,9 +47,9 @@ var table = [...]Entry{
 	26: {Name: "msync", Rule: Emulate},
 	27: {Name: "mincore", Rule: Emulate, Out: mincoreOut},
 	28: {Name: "madvise", Rule: Execute},
-	29: {Name: "shmget", Rule: Unsupported, Note: noteSysVShm},
-	30: {Name: "shmat", Rule: Unsupported, Note: noteSysVShm},
-	31: {Name: "shmctl", Rule: Unsupported, Note: noteSysVShm},
+	29: {Name: "shmget", Rule: Emulate},
+	30: {Name: "shmat", Rule: Special, Note: noteSysVShm},
+	31: {Name: "shmctl", Rule: Emulate, Out: shmctlOut, Refuse: shmctlRefuse},
 	32: {Name: "dup", Rule: Emulate},
 	33: {Name: "dup2", Rule: Emulate},
 	34: {Name: "pause", Rule: Emulate},
@@ -84,9 +84,8 @@ var table = [...]Entry{
 	63: {Name: "uname", Rule: Emulate, Out: fixed(0, 390)},
 	64: {Name: "semget", Rule: Emulate},
 	65: {Name: "semop", Rule: Emulate},
-	66: {Name: "semctl", Rule: Emulate, Out: semctlOut, Refuse: semctlRefuse,
-		Note: "SysV semaphores are shared with other processes; GETALL is refused"},
-	67: {Name: "shmdt", Rule: Unsupported, Note: noteSysVShm},
+	66: {Name: "semctl", Rule: Emulate, Out: semctlOut, Refuse: semctlRefuse},
+	67: {Name: "shmdt", Rule: Special, Note: noteSysVShm},
 	68: {Name: "msgget", Rule: Emulate},
 	69: {Name: "msgsnd", Rule: Emulate},
 	70: {Name: "msgrcv", Rule: Emulate, Out: msgrcvOut},

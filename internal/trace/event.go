@@ -64,6 +64,23 @@ type Mapping struct {
 	Name       string // what /proc/PID/maps showed ("[stack]", the original path, ...)
 }
 
+// FileWrite is a change a syscall made to a file that recorded processes
+// map shared (a shared object, see docs/trace-format.md): replay applies it
+// to its working copy of the file, which its mappings show.
+type FileWrite struct {
+	File string // the shared object's name under files/
+	Off  uint64
+	Data []byte // written at Off
+	Size int64  // the file's size afterwards; -1: unchanged
+}
+
+// SharedMap reports whether mmap flags make a MAP_SHARED (or
+// MAP_SHARED_VALIDATE) mapping.
+func SharedMap(flags uint32) bool {
+	t := flags & 0x0f // MAP_TYPE
+	return t == unix.MAP_SHARED || t == unix.MAP_SHARED_VALIDATE
+}
+
 // Event is one entry of the event stream. Which fields are meaningful
 // depends on Kind; the encoding writes only those.
 type Event struct {
@@ -89,6 +106,8 @@ type Event struct {
 	Echo uint8
 	// Path: exe name under files/ (Exec).
 	Path string
+	// Files: changes to shared objects (SyscallExit).
+	Files []FileWrite
 }
 
 const (
@@ -178,6 +197,13 @@ func (e *Event) Append(b []byte) []byte {
 		b = binary.AppendUvarint(b, m.Offset)
 		b = appendBytes(b, []byte(m.File))
 		b = appendBytes(b, []byte(m.Name))
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.Files)))
+	for _, f := range e.Files {
+		b = appendBytes(b, []byte(f.File))
+		b = binary.AppendUvarint(b, f.Off)
+		b = appendBytes(b, f.Data)
+		b = binary.AppendVarint(b, f.Size)
 	}
 	return b
 }
@@ -294,6 +320,18 @@ func decodeEvent(b []byte) (Event, []byte, error) {
 		m.File = string(d.blob())
 		m.Name = string(d.blob())
 		e.Maps = append(e.Maps, m)
+	}
+	n = d.uvarint()
+	if n > uint64(len(d.b)) {
+		return e, nil, errShort
+	}
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		var f FileWrite
+		f.File = string(d.blob())
+		f.Off = d.uvarint()
+		f.Data = d.blob()
+		f.Size = d.varint()
+		e.Files = append(e.Files, f)
 	}
 	return e, d.b, d.err
 }

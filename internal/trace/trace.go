@@ -21,7 +21,7 @@ import (
 )
 
 // Version is the trace format version. Bump it on every incompatible change.
-const Version = 1
+const Version = 2
 
 const (
 	headerFile = "header.json"
