@@ -11,4 +11,3 @@ func semCount(semid int) (uint64, error) {
 	}
 	return binary.LittleEndian.Uint64(ds[64:]), nil
 }
-
