@@ -212,7 +212,7 @@ func seccompFilter() []byte {
 		{jeq, 1, 0, archX8664},                      // x86-64: skip the next
 		{ret, 0, 0, retErrno | uint32(unix.ENOSYS)}, // other ABIs (int 0x80)
 		{ldAbs, 0, 0, 0},                            // A = syscall number
-		{jge, 0, 1, 0x40000000},                     // x32 ABI bit set?
+		{jge, 0, 1, syscalls.X32Bit},                // x32 ABI bit set (or -1)?
 		{ret, 0, 0, retErrno | uint32(unix.ENOSYS)},
 		{ret, 0, 0, retTrace},
 	}

@@ -370,6 +370,29 @@ func (r *replayer) task(ev *trace.Event) (*rtask, error) {
 // at their recorded points. Faults raised by the program's own instructions
 // are returned, since replay reproduces those itself.
 func (r *replayer) advance(t *rtask) (ptrace.Stop, error) {
+	for {
+		st, err := r.advance1(t)
+		if err != nil || st.Kind() != ptrace.SyscallStop {
+			return st, err
+		}
+		var regs ptrace.Regs
+		if err := ptrace.GetRegs(t.tid, &regs); err != nil {
+			return st, err
+		}
+		if !syscalls.FailedByFilter(regs.Orig_rax) {
+			return st, nil
+		}
+		// The recording's seccomp filter failed this call with ENOSYS
+		// without a stop; SYSEMU stops for it. Fail it the same way.
+		enosys := int64(unix.ENOSYS)
+		regs.Rax = uint64(-enosys)
+		if err := ptrace.SetRegs(t.tid, &regs); err != nil {
+			return st, err
+		}
+	}
+}
+
+func (r *replayer) advance1(t *rtask) (ptrace.Stop, error) {
 	if r.opt.Debugger != nil && !r.detached && t.pid == r.debugPid {
 		if err := r.armWatchpoints(t); err != nil {
 			return ptrace.Stop{}, err

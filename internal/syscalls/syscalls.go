@@ -104,3 +104,12 @@ func Lookup(nr int) *Entry {
 
 // Name returns the syscall's name, or "syscall_N".
 func Name(nr int) string { return Lookup(nr).Name }
+
+// X32Bit marks x32-ABI syscall numbers. rewind's seccomp filter fails every
+// number whose low 32 bits are at or above it (the x32 ABI, and -1) with
+// ENOSYS without stopping the tracer: the recording has no event for them.
+const X32Bit = 0x40000000
+
+// FailedByFilter reports whether the filter fails syscall nr (orig_rax)
+// without a stop.
+func FailedByFilter(nr uint64) bool { return uint32(nr) >= X32Bit }
