@@ -13,19 +13,26 @@ import (
 
 func newBufWriter(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 64*1024) }
 
+func syscallName(ev *trace.Event) string {
+	if ev.Flags&trace.FlagI386 != 0 {
+		return fmt.Sprintf("int80_%d", ev.Nr)
+	}
+	return syscalls.Name(int(ev.Nr))
+}
+
 // describe renders one event for 'rewind dump'.
 func describe(ev *trace.Event) string {
 	switch ev.Kind {
 	case trace.KindSyscallEntry:
 		r := &ev.Regs
-		s := fmt.Sprintf("syscall-entry %s(%#x, %#x, %#x, %#x, %#x, %#x)", syscalls.Name(int(ev.Nr)),
+		s := fmt.Sprintf("syscall-entry %s(%#x, %#x, %#x, %#x, %#x, %#x)", syscallName(ev),
 			r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9)
 		if ev.Flags&trace.FlagRefused != 0 {
 			s += fmt.Sprintf(" refused: %s", unix.ErrnoName(unix.Errno(ev.Values[0])))
 		}
 		return s
 	case trace.KindSyscallExit:
-		s := fmt.Sprintf("syscall-exit %s = %s", syscalls.Name(int(ev.Nr)), result(ev.Ret))
+		s := fmt.Sprintf("syscall-exit %s = %s", syscallName(ev), result(ev.Ret))
 		n := 0
 		for _, m := range ev.Mem {
 			n += len(m.Data)

@@ -94,6 +94,7 @@ type Siginfo [128]byte
 
 func (s *Siginfo) Signo() int { return int(int32(le32(s[0:]))) }
 func (s *Siginfo) Code() int  { return int(int32(le32(s[8:]))) }
+func (s *Siginfo) Errno() int { return int(int32(le32(s[4:]))) }
 
 // Addr is si_addr for fault signals.
 func (s *Siginfo) Addr() uint64 { return le64(s[16:]) }

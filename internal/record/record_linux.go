@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -205,14 +206,15 @@ func seccompFilter() []byte {
 		archX8664 = 0xc000003e
 		retTrace  = 0x7ff00000
 		retErrno  = 0x00050000
+		retTrap   = 0x00030000
 	)
 	const jge = 0x35
 	ins := [][4]uint32{
-		{ldAbs, 0, 0, 4},                            // A = arch
-		{jeq, 1, 0, archX8664},                      // x86-64: skip the next
-		{ret, 0, 0, retErrno | uint32(unix.ENOSYS)}, // other ABIs (int 0x80)
-		{ldAbs, 0, 0, 0},                            // A = syscall number
-		{jge, 0, 1, syscalls.X32Bit},                // x32 ABI bit set (or -1)?
+		{ldAbs, 0, 0, 4},                // A = arch
+		{jeq, 1, 0, archX8664},          // x86-64: skip the next
+		{ret, 0, 0, retTrap | trapI386}, // other ABIs (int 0x80): SIGSYS, see i386Syscall
+		{ldAbs, 0, 0, 0},                // A = syscall number
+		{jge, 0, 1, syscalls.X32Bit},    // x32 ABI bit set (or -1)?
 		{ret, 0, 0, retErrno | uint32(unix.ENOSYS)},
 		{ret, 0, 0, retTrace},
 	}
@@ -403,7 +405,7 @@ func (r *recorder) syscallEntry(t *task) error {
 	if err := ptrace.GetRegs(t.tid, &t.entry); err != nil {
 		return r.gone(t, err)
 	}
-	nr := int(int64(t.entry.Orig_rax))
+	nr := syscalls.Nr(t.entry.Orig_rax)
 	ent := syscalls.Lookup(nr)
 	ev := &trace.Event{Kind: trace.KindSyscallEntry, Tid: int32(t.tid), Nr: int32(nr), Regs: t.entry}
 	t.refused = 0
@@ -467,7 +469,7 @@ func (r *recorder) syscallExit(t *task) error {
 	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
 		return r.gone(t, err)
 	}
-	nr := int(int64(t.entry.Orig_rax))
+	nr := syscalls.Nr(t.entry.Orig_rax)
 	ret := int64(regs.Rax)
 	if t.refused != 0 {
 		ret = -int64(t.refused)
@@ -493,10 +495,17 @@ func (r *recorder) syscallExit(t *task) error {
 func (r *recorder) outputs(t *task, ev *trace.Event) error {
 	ent := syscalls.Lookup(int(ev.Nr))
 	a := tracee.SyscallArgs(&t.entry)
-	if ent.Out != nil && (ev.Ret >= 0 || ent.OutOnError) {
+	// A call that failed with EFAULT may have written part of its output
+	// before the bad page (a pipe read into a buffer running into
+	// PROT_NONE): the readable part of every output is recorded.
+	efault := ev.Ret == -int64(unix.EFAULT) && !ent.OutOnError
+	if ent.Out != nil && (ev.Ret >= 0 || ent.OutOnError || efault) {
 		c := &syscalls.Call{Nr: int(ev.Nr), Args: a, Ret: ev.Ret, Mem: tracee.Memory(t.tid)}
+		if efault {
+			c.Ret = math.MaxInt32 // as much as the arguments allow
+		}
 		regions, err := ent.Out(c)
-		if err != nil {
+		if err != nil && !efault {
 			return fmt.Errorf("event %d: task %d: %s outputs: %w", r.w.Count()+1, t.tid, ent.Name, err)
 		}
 		for _, reg := range regions {
@@ -504,7 +513,11 @@ func (r *recorder) outputs(t *task, ev *trace.Event) error {
 				continue
 			}
 			buf := make([]byte, reg.Len)
-			if err := ptrace.ReadMem(t.tid, reg.Addr, buf); err != nil {
+			if efault {
+				if buf = readablePrefix(t.tid, reg.Addr, buf); len(buf) == 0 {
+					continue
+				}
+			} else if err := ptrace.ReadMem(t.tid, reg.Addr, buf); err != nil {
 				return fmt.Errorf("event %d: task %d: read %s output: %w", r.w.Count()+1, t.tid, ent.Name, err)
 			}
 			ev.Mem = append(ev.Mem, trace.MemWrite{Addr: reg.Addr, Data: buf})
@@ -537,6 +550,20 @@ func (r *recorder) outputs(t *task, ev *trace.Event) error {
 		}
 	}
 	return r.fileWrites(t, ev)
+}
+
+// readablePrefix fills buf from addr page by page and returns the part
+// that could be read.
+func readablePrefix(tid int, addr uint64, buf []byte) []byte {
+	n := 0
+	for n < len(buf) {
+		end := min(len(buf), n+int(4096-(addr+uint64(n))%4096))
+		if ptrace.ReadMem(tid, addr+uint64(n), buf[n:end]) != nil {
+			break
+		}
+		n = end
+	}
+	return buf[:n]
 }
 
 // echoTarget says whether fd of the task is the recorder's stdout (1) or
@@ -705,6 +732,9 @@ func (r *recorder) signal(t *task, sig int) error {
 		}
 		return r.deliver(t, &regs, &si, 0)
 	}
+	if sig == int(unix.SIGSYS) && si.Code() == sysSeccomp && si.Errno() == trapI386 {
+		return r.i386Syscall(t, &regs)
+	}
 	if sig == int(unix.SIGSEGV) && si.Code() == 0x80 { // SI_KERNEL: a #GP, maybe rdtsc
 		if n, isRdtscp := r.rdtscLen(t.tid, regs.Rip); n > 0 {
 			return r.rdtsc(t, &regs, n, isRdtscp)
@@ -726,6 +756,36 @@ func (r *recorder) signal(t *task, sig int) error {
 	// Arrived at an arbitrary instruction: defer to the next syscall exit,
 	// which replay can find without counting instructions.
 	t.pending = append(t.pending, si)
+	return r.gone(t, ptrace.Cont(t.tid, 0))
+}
+
+const (
+	sysSeccomp = 1     // si_code of a seccomp SIGSYS
+	trapI386   = 0x386 // rewind's filter's SECCOMP_RET_DATA (si_errno) for 32-bit syscalls
+)
+
+// i386Syscall refuses a 32-bit syscall (int 0x80) from a 64-bit task:
+// rewind does not describe the i386 table. The filter trapped it without
+// running it; it fails with ENOSYS, recorded as a refused syscall, which
+// replay finds with SYSEMU like any other.
+func (r *recorder) i386Syscall(t *task, regs *ptrace.Regs) error {
+	nr := syscalls.Nr(regs.Orig_rax)
+	r.warn(fmt.Sprintf("i386:%d", nr), "32-bit syscall %d (int 0x80) is not supported; it fails with ENOSYS under rewind", nr)
+	enosys := int64(unix.ENOSYS)
+	regs.Rax = uint64(-enosys) // what a syscall-entry stop shows
+	entry := &trace.Event{Kind: trace.KindSyscallEntry, Tid: int32(t.tid), Nr: int32(nr), Regs: *regs,
+		Flags: trace.FlagRefused | trace.FlagI386, Values: [3]uint64{uint64(unix.ENOSYS)}}
+	exit := &trace.Event{Kind: trace.KindSyscallExit, Tid: int32(t.tid), Nr: int32(nr), Ret: -enosys, Flags: trace.FlagI386}
+	if err := r.append(entry); err != nil {
+		return err
+	}
+	if err := r.append(exit); err != nil {
+		return err
+	}
+	if err := ptrace.SetRegs(t.tid, regs); err != nil {
+		return r.gone(t, err)
+	}
+	t.resumeRegs = *regs
 	return r.gone(t, ptrace.Cont(t.tid, 0))
 }
 

@@ -572,7 +572,7 @@ func (r *replayer) collect(t *rtask) (int64, error) {
 				return 0, err
 			}
 		default:
-			return 0, r.diverge(fmt.Sprintf("waiting for %s to return: unexpected %v", syscalls.Name(int(t.entry.Orig_rax)), st))
+			return 0, r.diverge(fmt.Sprintf("waiting for %s to return: unexpected %v", syscalls.Name(syscalls.Nr(t.entry.Orig_rax)), st))
 		}
 	}
 }
@@ -794,7 +794,7 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 // syscall-exit event would restore the recorded value. A new thread reading
 // its own id from there (glibc's pthread struct) must see the recorded one.
 func (r *replayer) storeCloneTid(parent, child *rtask) error {
-	a, err := syscalls.DecodeClone(int(parent.entry.Orig_rax), tracee.SyscallArgs(&parent.entry), tracee.Memory(parent.tid))
+	a, err := syscalls.DecodeClone(syscalls.Nr(parent.entry.Orig_rax), tracee.SyscallArgs(&parent.entry), tracee.Memory(parent.tid))
 	if err != nil {
 		return r.diverge(err.Error())
 	}
@@ -825,7 +825,7 @@ func (r *replayer) exec(t *rtask, ev *trace.Event) error {
 	if err != nil {
 		return err
 	}
-	if regs.Orig_rax == unix.SYS_EXECVEAT {
+	if syscalls.Nr(regs.Orig_rax) == unix.SYS_EXECVEAT {
 		regs.Rsi, regs.Rdx = regs.Rdx, regs.R10
 	}
 	regs.Rip -= 2

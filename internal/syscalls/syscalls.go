@@ -113,3 +113,7 @@ const X32Bit = 0x40000000
 // FailedByFilter reports whether the filter fails syscall nr (orig_rax)
 // without a stop.
 func FailedByFilter(nr uint64) bool { return uint32(nr) >= X32Bit }
+
+// Nr is the syscall number the kernel acts on for a given orig_rax: its low
+// 32 bits, as a signed int (the entry code ignores the upper half).
+func Nr(origRax uint64) int { return int(int32(origRax)) }

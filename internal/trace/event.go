@@ -120,6 +120,9 @@ const (
 	FlagRdtscp
 	// FlagNewProcess (NewTask): the new task is a process, not a thread.
 	FlagNewProcess
+	// FlagI386 (SyscallEntry, SyscallExit): a 32-bit syscall (int 0x80);
+	// Nr is its i386 number. The recorder refuses these.
+	FlagI386
 )
 
 const regsSize = 27 * 8
