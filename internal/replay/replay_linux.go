@@ -81,6 +81,8 @@ type rtask struct {
 	// stepping: the debugger asked for a single step; stepDone: a step
 	// ended at a syscall, to be reported once the syscall is replayed.
 	stepping, stepDone bool
+	// robustList is the robust futex list head the task registered.
+	robustList uint64
 	// watchGen is the replayer's watchGen when this task's debug registers
 	// were last loaded.
 	watchGen int
@@ -490,6 +492,9 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 	if ev.Flags&trace.FlagRefused != 0 {
 		return nil
 	}
+	if err := r.futexEntry(t, int(ev.Nr)); err != nil {
+		return err
+	}
 	if ev.Nr == unix.SYS_EXECVE || ev.Nr == unix.SYS_EXECVEAT {
 		// Run a successful execve now, not at its exec event: a vfork
 		// parent may be waiting for it in the kernel, and its exit event
@@ -816,6 +821,9 @@ func (r *replayer) storeCloneTid(parent, child *rtask) error {
 // exec runs the recorded execve for real, on the trace's copy of the new
 // program, then rebuilds the image as recorded.
 func (r *replayer) exec(t *rtask, ev *trace.Event) error {
+	if err := r.processDeath(t); err != nil { // execve releases robust futexes
+		return err
+	}
 	regs := t.entry
 	rem, err := tracee.NewRemote(t.tid, t.site)
 	if err != nil {
@@ -1044,6 +1052,13 @@ func (r *replayer) taskExit(t *rtask, ev *trace.Event) error {
 	if !t.inKernel {
 		sig := t.resumeSig
 		t.resumeSig = 0
+		if want.Signaled() {
+			// The process dies of a signal: its threads' robust futexes
+			// are released now, while its memory is intact.
+			if err := r.processDeath(t); err != nil {
+				return err
+			}
+		}
 		if sig == 0 && want.Signaled() {
 			// Killed by a signal from outside when recorded, possibly
 			// between two syscalls (or in another thread that took the

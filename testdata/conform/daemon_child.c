@@ -6,7 +6,7 @@
  * that is reparented when its parent exits. The program's own process exits
  * immediately after starting them; it does NOT wait for them.
  *   - daemon D: fork -> intermediate I calls setsid() and forks D, I exits
- *     (reaped by the program). D redirects stdin/stdout to /dev/null, chdir
+ *     (reaped by the program). D redirects stdin/stdout/stderr to /dev/null, chdir
  *     "/", umask 0, then blocks on a pipe whose only writer is the program:
  *     EOF means the program has exited. D then checks it is in I's session
  *     and process group (sid == pgid == I's pid, D is not a group leader),
@@ -113,11 +113,16 @@ static void linger(void) {
 		usleep(LINGER_MS * 1000);
 }
 
-static void to_devnull(void) {
+/* stdin and stdout (and for the daemon stderr too) go to /dev/null, so the
+ * program's caller sees EOF on its pipes as soon as the program and the
+ * orphan are done; failures are reported in the report files. */
+static void to_devnull(int also_stderr) {
 	int fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
 		dup2(fd, 0);
 		dup2(fd, 1);
+		if (also_stderr)
+			dup2(fd, 2);
 		if (fd > 2)
 			close(fd);
 	}
@@ -153,7 +158,7 @@ int main(int argc, char **argv) {
 		if (d == 0) {
 			close(info[1]);
 			alarm(1);
-			to_devnull();
+			to_devnull(1);
 			if (chdir("/") != 0)
 				_exit(22);
 			umask(0);
@@ -185,7 +190,7 @@ int main(int argc, char **argv) {
 		close(info[0]);
 		close(info[1]);
 		alarm(1);
-		to_devnull();
+		to_devnull(0);
 		wait_parent_exit("orphan", alive[0]);
 		/* EOF comes when the program's files are closed, early in its exit;
 		 * the reparenting happens a little later (exit_notify): poll for it. */
