@@ -607,6 +607,9 @@ func (r *replayer) syscallExit(t *rtask, ev *trace.Event) error {
 	if err := r.objects.apply(r.rd, ev.Files); err != nil {
 		return err
 	}
+	if err := r.setrlimit(t, ev); err != nil {
+		return err
+	}
 	for _, w := range ev.Mem {
 		if err := ptrace.WriteMem(t.tid, w.Addr, w.Data); err != nil {
 			return fmt.Errorf("event %d: write %s output: %w", r.rd.Count(), name, err)
@@ -684,6 +687,46 @@ func (r *replayer) mmap(t *rtask, ev *trace.Event) error {
 	}
 	if err := r.mapRegion(rem, m); err != nil {
 		return r.diverge(fmt.Sprintf("cannot remake mapping at %#x: %v", m.Start, err))
+	}
+	return rem.Close()
+}
+
+// setrlimit applies a recorded change of the process's own resource limits
+// that the kernel acts on in replay too: the stack limit decides where the
+// stack stops growing, and the address-space, data and locked-memory limits
+// decide whether replay's real mmap, brk and mlock succeed. The call's new
+// limit is still in the task's memory: replay makes it again, remotely.
+func (r *replayer) setrlimit(t *rtask, ev *trace.Event) error {
+	if ev.Ret != 0 {
+		return nil
+	}
+	a := tracee.SyscallArgs(&t.entry)
+	var res, ptr uint64
+	switch ev.Nr {
+	case unix.SYS_SETRLIMIT:
+		res, ptr = a[0], a[1]
+	case unix.SYS_PRLIMIT64:
+		if pid := int32(a[0]); pid != 0 && pid != t.pid {
+			return nil
+		}
+		res, ptr = a[1], a[2]
+	default:
+		return nil
+	}
+	switch res {
+	case unix.RLIMIT_STACK, unix.RLIMIT_AS, unix.RLIMIT_DATA, unix.RLIMIT_MEMLOCK:
+	default:
+		return nil
+	}
+	if ptr == 0 {
+		return nil
+	}
+	rem, err := tracee.NewRemote(t.tid, t.site)
+	if err != nil {
+		return err
+	}
+	if _, err := rem.Check("prlimit64", unix.SYS_PRLIMIT64, 0, res, ptr, 0); err != nil {
+		return r.diverge(fmt.Sprintf("cannot set resource limit %d as recorded: %v", res, err))
 	}
 	return rem.Close()
 }
