@@ -71,6 +71,20 @@ func SetOptions(tid, opts int) error {
 	return wrap("SETOPTIONS", tid, unix.PtraceSetOptions(tid, opts))
 }
 func Cont(tid, sig int) error    { return wrap("CONT", tid, unix.PtraceCont(tid, sig)) }
+
+// Detach lets tid go, delivering sig.
+func Detach(tid, sig int) error {
+	return wrap("DETACH", tid, rawPtrace(unix.PTRACE_DETACH, tid, 0, uintptr(sig)))
+}
+
+// Seize attaches to tid with PTRACE_SEIZE and opts.
+func Seize(tid, opts int) error {
+	return wrap("SEIZE", tid, rawPtrace(unix.PTRACE_SEIZE, tid, 0, uintptr(opts)))
+}
+
+// Listen leaves tid in its job-control stop, as if untraced, until SIGCONT
+// (it then traps again with PTRACE_EVENT_STOP).
+func Listen(tid int) error { return wrap("LISTEN", tid, rawPtrace(unix.PTRACE_LISTEN, tid, 0, 0)) }
 func Syscall(tid, sig int) error { return wrap("SYSCALL", tid, unix.PtraceSyscall(tid, sig)) }
 
 // Sysemu resumes tid until its next syscall entry, which the kernel then
@@ -111,10 +125,15 @@ type Stop struct {
 }
 
 // Wait waits for a state change of tid (-1: any tracee, including new clones).
-func Wait(tid int) (Stop, error) {
+func Wait(tid int) (Stop, error) { return wait(tid, unix.WALL) }
+
+// WaitStopped waits for tid, an untraced child, to stop or end.
+func WaitStopped(tid int) (Stop, error) { return wait(tid, unix.WALL|unix.WUNTRACED) }
+
+func wait(tid, flags int) (Stop, error) {
 	for {
 		var ws unix.WaitStatus
-		got, err := unix.Wait4(tid, &ws, unix.WALL, nil)
+		got, err := unix.Wait4(tid, &ws, flags, nil)
 		if err == unix.EINTR {
 			continue
 		}
@@ -149,17 +168,24 @@ func (s Stop) Kind() Kind {
 	if sig == unix.SIGTRAP|0x80 {
 		return SyscallStop
 	}
-	switch s.Status.TrapCause() {
+	switch s.Event() {
 	case unix.PTRACE_EVENT_SECCOMP:
 		return SeccompStop
-	case -1, 0:
+	case 0:
 		return SignalStop
 	}
 	return EventStop
 }
 
-// Event returns the PTRACE_EVENT_* number of an EventStop.
-func (s Stop) Event() int { return s.Status.TrapCause() }
+// Event returns the PTRACE_EVENT_* number of an EventStop. Most events
+// stop with SIGTRAP, but PTRACE_EVENT_STOP of a job-control stop carries
+// the stopping signal (x/sys's TrapCause sees only SIGTRAP ones).
+func (s Stop) Event() int {
+	if !s.Status.Stopped() {
+		return 0
+	}
+	return int(s.Status>>16) & 0xff
+}
 
 // Signal returns the signal of a SignalStop or the fatal signal of Killed.
 func (s Stop) Signal() int {

@@ -16,14 +16,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/rewind-dbg/rewind/internal/machine"
@@ -65,6 +61,7 @@ const (
 	stRunning                    // holds the token, executing user code
 	stInSyscall                  // released into a syscall
 	stExiting                    // PTRACE_EVENT_EXIT seen
+	stStopped                    // in a job-control stop (SIGSTOP...), until SIGCONT
 )
 
 type task struct {
@@ -102,6 +99,8 @@ type recorder struct {
 	cpu    int
 	watch  watchdog
 	rdrand rdrandScanner
+	// execing: processes with a thread in execve (see next).
+	execing map[int]bool
 	// objects are the shared objects (shared.go) by file identity.
 	objects map[fileID]*sharedObject
 }
@@ -134,7 +133,7 @@ func Record(opt Options) (*Result, error) {
 		Program: filepath.Base(path), Exe: path, Argv: opt.Argv, Env: opt.Env, Cwd: cwd,
 		CPU: fp.CPU, CPUFlags: fp.Flags, Kernel: fp.Kernel, Ticks: "syscall-points",
 		StackLimit: [2]uint64{stack.Cur, stack.Max}, Recorded: time.Now().UTC(), RecorderV: opt.Version,
-		CPUIndex: AnyCPU(),
+		CPUIndex: tracee.AnyCPU(),
 	}
 	w, err := trace.Create(opt.Dir, h)
 	if err != nil {
@@ -145,7 +144,7 @@ func Record(opt Options) (*Result, error) {
 		return nil, err
 	}
 	r := &recorder{opt: opt, w: w, files: files, tasks: map[int]*task{}, warned: map[string]bool{}, cpu: h.CPUIndex,
-		objects: map[fileID]*sharedObject{}}
+		objects: map[fileID]*sharedObject{}, execing: map[int]bool{}}
 	for fd := 1; fd <= 2; fd++ {
 		r.outID[fd], _ = statID(fmt.Sprintf("/proc/self/fd/%d", fd))
 	}
@@ -159,41 +158,6 @@ func Record(opt Options) (*Result, error) {
 	}
 	r.result.Events = w.Count()
 	return &r.result, nil
-}
-
-// addrNoRandomize is the personality flag that turns off ASLR (linux/personality.h).
-const addrNoRandomize = 0x0040000
-
-// Spawn starts argv under ptrace with address-space randomisation off and
-// returns the pid, stopped after its execve, bound to one CPU. It must run on the tracer
-// thread: the child inherits that thread's personality and tracer.
-func Spawn(path string, argv, env []string, dir string, files []uintptr, cpu int) (int, error) {
-	var set unix.CPUSet
-	set.Set(cpu)
-	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		return 0, fmt.Errorf("bind tracee to CPU %d: %w", cpu, err)
-	}
-	old, _, _ := unix.RawSyscall(unix.SYS_PERSONALITY, 0xffffffff, 0, 0)
-	unix.RawSyscall(unix.SYS_PERSONALITY, old|addrNoRandomize, 0, 0)
-	pid, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{
-		Dir: dir, Env: env, Files: files,
-		Sys: &syscall.SysProcAttr{Ptrace: true},
-	})
-	if err != nil {
-		return 0, fmt.Errorf("start %s: %w", path, err)
-	}
-	st, err := ptrace.Wait(pid)
-	if err != nil {
-		return 0, err
-	}
-	if st.Kind() != ptrace.SignalStop || st.Signal() != int(unix.SIGTRAP) {
-		return 0, fmt.Errorf("start %s: expected the exec stop, got %v", path, st)
-	}
-	if err := ptrace.SetOptions(pid, ptrace.Options); err != nil {
-		unix.Kill(pid, unix.SIGKILL)
-		return 0, err
-	}
-	return pid, nil
 }
 
 // seccompFilter traps every x86-64 syscall to the tracer and fails syscalls
@@ -241,7 +205,7 @@ func setup(pid int) error {
 	if _, err := rem.Check("prctl(PR_SET_NO_NEW_PRIVS)", unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return err
 	}
-	if err := SetTSCTrap(rem); err != nil {
+	if err := tracee.SetTSCTrap(rem); err != nil {
 		return err
 	}
 	filter := seccompFilter()
@@ -264,13 +228,6 @@ func setup(pid int) error {
 	return rem.Close()
 }
 
-// SetTSCTrap makes rdtsc/rdtscp in the task raise SIGSEGV so that their
-// values can be recorded and replayed.
-func SetTSCTrap(rem *tracee.Remote) error {
-	_, err := rem.Check("prctl(PR_SET_TSC)", unix.SYS_PRCTL, unix.PR_SET_TSC, unix.PR_TSC_SIGSEGV)
-	return err
-}
-
 func (r *recorder) warn(key, format string, args ...any) {
 	if r.warned[key] {
 		return
@@ -285,7 +242,7 @@ func (r *recorder) append(e *trace.Event) error {
 }
 
 func (r *recorder) run(path, cwd string) error {
-	pid, err := Spawn(path, r.opt.Argv, r.opt.Env, cwd, []uintptr{0, 1, 2}, r.cpu)
+	pid, err := tracee.Spawn(path, r.opt.Argv, r.opt.Env, cwd, []uintptr{0, 1, 2}, r.cpu)
 	if err != nil {
 		return err
 	}
@@ -306,9 +263,7 @@ func (r *recorder) run(path, cwd string) error {
 	}
 	r.ready = append(r.ready, t)
 	for len(r.tasks) > 0 {
-		if r.cur == nil && len(r.ready) > 0 {
-			next := r.ready[0]
-			r.ready = r.ready[1:]
+		if next := r.next(); next != nil {
 			if err := r.grant(next); err != nil {
 				return err
 			}
@@ -324,6 +279,23 @@ func (r *recorder) run(path, cwd string) error {
 		if err := r.handle(st); err != nil {
 			unix.Kill(r.leader, unix.SIGKILL)
 			return err
+		}
+	}
+	return nil
+}
+
+// next takes the task to run next off the ready queue, if the token is
+// free: the first one whose process is not in execve. A successful execve
+// kills the other threads of its process, so they must not run (and leave
+// events replay could not follow) between its entry and its end.
+func (r *recorder) next() *task {
+	if r.cur != nil {
+		return nil
+	}
+	for i, t := range r.ready {
+		if !r.execing[t.pid] {
+			r.ready = append(r.ready[:i], r.ready[i+1:]...)
+			return t
 		}
 	}
 	return nil
@@ -434,6 +406,14 @@ func (r *recorder) syscallEntry(t *task) error {
 			return r.gone(t, err)
 		}
 	}
+	if nr == unix.SYS_FUTEX && t.refused == 0 {
+		if err := tracee.MarkPIWaiter(t.tid, tracee.SyscallArgs(&t.entry), int32(t.tid)); err != nil {
+			return r.gone(t, err)
+		}
+	}
+	if (nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT) && t.refused == 0 {
+		r.execing[t.pid] = true
+	}
 	if nr == unix.SYS_SHMDT && t.refused == 0 {
 		t.detaching = shmDetaching(t.tid, t.entry.Rdi)
 	}
@@ -471,6 +451,9 @@ func (r *recorder) syscallExit(t *task) error {
 	}
 	nr := syscalls.Nr(t.entry.Orig_rax)
 	ret := int64(regs.Rax)
+	if nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT {
+		delete(r.execing, t.pid) // it failed, or the exec event came first
+	}
 	if t.refused != 0 {
 		ret = -int64(t.refused)
 		regs.Rax = uint64(ret)
@@ -664,6 +647,7 @@ func (r *recorder) event(t *task, st ptrace.Stop) error {
 			r.tasks[t.tid] = ft
 			t = ft
 		}
+		delete(r.execing, t.pid)
 		if err := r.recordExec(t, int(former)); err != nil {
 			return err
 		}
@@ -678,7 +662,7 @@ func (r *recorder) event(t *task, st ptrace.Stop) error {
 		r.dropReady(t)
 		return r.gone(t, ptrace.Cont(t.tid, 0))
 	case unix.PTRACE_EVENT_STOP:
-		return r.gone(t, ptrace.Cont(t.tid, 0))
+		return r.jobStop(t, st.Signal())
 	}
 	return fmt.Errorf("task %d: unexpected ptrace event %d", t.tid, st.Event())
 }
@@ -702,20 +686,40 @@ func (r *recorder) taskExited(t *task, st ptrace.Stop) error {
 	return r.append(&trace.Event{Kind: trace.KindTaskExit, Tid: int32(t.tid), Ret: int64(st.Status)})
 }
 
-// signal handles a signal-delivery-stop.
-func (r *recorder) signal(t *task, sig int) error {
-	if t.state == stNew {
-		// The initial stop of a new task (SIGSTOP). It may run only once
-		// its parent's clone event has introduced it in the trace.
-		if sig != int(unix.SIGSTOP) {
-			return fmt.Errorf("task %d: first stop is signal %d, not SIGSTOP", t.tid, sig)
-		}
+// jobStop handles PTRACE_EVENT_STOP: a new task's first stop, a task
+// entering a job-control stop (sig is the stopping signal), or a stopped
+// task continued by SIGCONT (sig is SIGTRAP).
+func (r *recorder) jobStop(t *task, sig int) error {
+	switch {
+	case t.state == stNew:
+		// The first stop of a new task: it may run only once its
+		// parent's clone event has introduced it in the trace.
 		t.started = true
 		if t.announced {
 			r.makeReady(t)
 		}
 		return nil
+	case sig != int(unix.SIGTRAP):
+		// The group stop the program asked for: the task stays stopped,
+		// as it would untraced, and gives up the token.
+		r.release(t)
+		r.dropReady(t)
+		t.state = stStopped
+		return r.gone(t, ptrace.Listen(t.tid))
+	case t.state == stStopped:
+		// SIGCONT ended the stop; its delivery comes when the task runs.
+		r.makeReady(t)
+		return nil
+	case t.state == stInSyscall:
+		// A SIGCONT to its process made it trap on the way out of a
+		// syscall: the exit stop is still to come.
+		return r.gone(t, ptrace.Syscall(t.tid, 0))
 	}
+	return r.gone(t, ptrace.Cont(t.tid, 0))
+}
+
+// signal handles a signal-delivery-stop.
+func (r *recorder) signal(t *task, sig int) error {
 	si, err := ptrace.GetSiginfo(t.tid)
 	if err != nil {
 		return r.gone(t, err)
@@ -791,44 +795,35 @@ func (r *recorder) i386Syscall(t *task, regs *ptrace.Regs) error {
 
 // fatalByDefault reports whether sig would terminate tid's process: its
 // default action terminates and the process neither catches, ignores nor
-// blocks it (/proc/PID/status).
+// blocks it.
 func fatalByDefault(tid, sig int) bool {
 	switch unix.Signal(sig) {
 	case unix.SIGCHLD, unix.SIGURG, unix.SIGWINCH, unix.SIGCONT,
 		unix.SIGSTOP, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU:
 		return false
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
-	if err != nil {
-		return false
+	st, err := tracee.ReadStatus(tid)
+	return err == nil && st.DefaultAction(sig)
+}
+
+// stopsByDefault reports whether delivering sig to tid now stops its
+// process (job control): SIGSTOP always, the terminal stop signals unless
+// caught or ignored.
+func stopsByDefault(tid, sig int) bool {
+	switch unix.Signal(sig) {
+	case unix.SIGSTOP:
+		return true
+	case unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU:
+		st, err := tracee.ReadStatus(tid)
+		return err == nil && st.DefaultAction(sig)
 	}
-	bit := uint64(1) << (sig - 1)
-	for _, l := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(l, ":")
-		if !ok || (k != "SigBlk" && k != "SigIgn" && k != "SigCgt") {
-			continue
-		}
-		mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-		if err != nil || mask&bit != 0 {
-			return false
-		}
-	}
-	return true
+	return false
 }
 
 // tgid reads a task's thread-group id from /proc.
 func tgid(tid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "Tgid:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(v))
-			return n
-		}
-	}
-	return 0
+	st, _ := tracee.ReadStatus(tid)
+	return st.Tgid
 }
 
 func isFault(sig int) bool {
@@ -840,6 +835,9 @@ func isFault(sig int) bool {
 }
 
 func (r *recorder) deliver(t *task, regs *ptrace.Regs, si *ptrace.Siginfo, flags uint32) error {
+	if stopsByDefault(t.tid, si.Signo()) {
+		flags |= trace.FlagJobStop
+	}
 	ev := &trace.Event{Kind: trace.KindSignal, Tid: int32(t.tid), Regs: *regs, Siginfo: *si, Flags: flags}
 	if err := r.append(ev); err != nil {
 		return err
@@ -875,24 +873,12 @@ func (r *recorder) rdtsc(t *task, regs *ptrace.Regs, n int, isRdtscp bool) error
 	if err := r.append(ev); err != nil {
 		return err
 	}
-	ApplyRdtsc(regs, ev)
+	tracee.EmulateRdtsc(regs, ev.Values, ev.Flags&trace.FlagRdtscp != 0)
 	if err := ptrace.SetRegs(t.tid, regs); err != nil {
 		return r.gone(t, err)
 	}
 	t.resumeRegs = *regs
 	return r.gone(t, ptrace.Cont(t.tid, 0))
-}
-
-// ApplyRdtsc sets the registers an rdtsc/rdtscp event produces and steps
-// over the instruction.
-func ApplyRdtsc(regs *ptrace.Regs, ev *trace.Event) {
-	regs.Rax = ev.Values[0]
-	regs.Rdx = ev.Values[1]
-	regs.Rip += 2
-	if ev.Flags&trace.FlagRdtscp != 0 {
-		regs.Rcx = ev.Values[2]
-		regs.Rip++
-	}
 }
 
 // forwardSignals passes SIGTERM (and SIGINT/SIGHUP not already sent to the
@@ -925,24 +911,6 @@ func (r *recorder) forwardSignals(pid int) func() {
 		}
 	}()
 	return func() { signal.Stop(ch); close(done) }
-}
-
-// AnyCPU picks one of the CPUs this process may run on at random, so that
-// concurrent recordings (a parallel test run) spread over the machine.
-func AnyCPU() int {
-	var set unix.CPUSet
-	var cpus []int
-	if unix.SchedGetaffinity(0, &set) == nil {
-		for i := 0; i < 1024; i++ {
-			if set.IsSet(i) {
-				cpus = append(cpus, i)
-			}
-		}
-	}
-	if len(cpus) == 0 {
-		return 0
-	}
-	return cpus[rand.IntN(len(cpus))]
 }
 
 // checkRdrand warns about RDRAND/RDSEED in an executable file mapping.

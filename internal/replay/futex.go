@@ -14,9 +14,9 @@ import (
 // the recorded ones, which the words hold (the program stored them).
 
 const (
-	futexWaiters   = 0x80000000
+	futexWaiters   = tracee.FutexWaiters
 	futexOwnerDied = 0x40000000
-	futexTidMask   = 0x3fffffff
+	futexTidMask   = tracee.FutexTidMask
 	// robustListLimit is the kernel's ROBUST_LIST_LIMIT.
 	robustListLimit = 2048
 )
@@ -99,38 +99,12 @@ func (r *replayer) processDeath(t *rtask) error {
 	return nil
 }
 
-// lockPIEntry reproduces what FUTEX_LOCK_PI does to the lock word as soon
-// as it is called, before it blocks: it sets FUTEX_WAITERS in a word that
-// another thread owns, so that the owner's unlock goes through the kernel.
-// The owner may run before this call's recorded exit, where the word's
-// final value is applied.
-func (r *replayer) lockPIEntry(t *rtask) error {
-	const (
-		lockPI  = 6
-		lockPI2 = 13
-	)
-	a := tracee.SyscallArgs(&t.entry)
-	if op := uint32(a[1]) &^ (128 | 256); op != lockPI && op != lockPI2 {
-		return nil
-	}
-	var b [4]byte
-	if ptrace.ReadMem(t.tid, a[0], b[:]) != nil {
-		return nil
-	}
-	v := binary.LittleEndian.Uint32(b[:])
-	if owner := v & futexTidMask; owner == 0 || owner == uint32(t.rec) || v&futexWaiters != 0 {
-		return nil
-	}
-	binary.LittleEndian.PutUint32(b[:], v|futexWaiters)
-	return ptrace.WriteMem(t.tid, a[0], b[:])
-}
-
 // futexEntry keeps the futex state replay needs at a syscall's entry (a
 // successful execve: see exec).
 func (r *replayer) futexEntry(t *rtask, nr int) error {
 	switch nr {
 	case unix.SYS_FUTEX:
-		return r.lockPIEntry(t)
+		return tracee.MarkPIWaiter(t.tid, tracee.SyscallArgs(&t.entry), t.rec)
 	case unix.SYS_SET_ROBUST_LIST:
 		t.robustList = t.entry.Rdi
 	case unix.SYS_EXIT:

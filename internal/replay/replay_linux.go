@@ -18,7 +18,6 @@ import (
 
 	"github.com/rewind-dbg/rewind/internal/machine"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
-	"github.com/rewind-dbg/rewind/internal/record"
 	"github.com/rewind-dbg/rewind/internal/syscalls"
 	"github.com/rewind-dbg/rewind/internal/trace"
 	"github.com/rewind-dbg/rewind/internal/tracee"
@@ -230,9 +229,9 @@ func (r *replayer) spawn(ev *trace.Event) error {
 	var avail unix.CPUSet
 	if unix.SchedGetaffinity(0, &avail) == nil && !avail.IsSet(cpu) {
 		fmt.Fprintf(r.opt.Stderr, "rewind: warning: the recording ran on CPU %d, which this replay may not use; a program that reads cpuid may diverge\n", cpu)
-		cpu = record.AnyCPU()
+		cpu = tracee.AnyCPU()
 	}
-	pid, err := record.Spawn(r.rd.File(ev.Path), h.Argv, h.Env, dir, []uintptr{fd, fd, fd}, cpu)
+	pid, err := tracee.Spawn(r.rd.File(ev.Path), h.Argv, h.Env, dir, []uintptr{fd, fd, fd}, cpu)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
@@ -257,7 +256,7 @@ func (r *replayer) rebuild(t *rtask, ev *trace.Event) error {
 	if err != nil {
 		return err
 	}
-	if err := record.SetTSCTrap(rem); err != nil {
+	if err := tracee.SetTSCTrap(rem); err != nil {
 		return err
 	}
 	vmas, err := tracee.ReadMaps(t.tid)
@@ -819,7 +818,7 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 	if st, err = r.wait(child.tid); err != nil {
 		return err
 	}
-	if st.Kind() != ptrace.SignalStop || st.Signal() != int(unix.SIGSTOP) {
+	if st.Kind() != ptrace.EventStop || st.Event() != unix.PTRACE_EVENT_STOP {
 		return r.diverge(fmt.Sprintf("new task %d: expected its first stop, got %v", child.tid, st))
 	}
 	r.tasks[child.rec] = child
@@ -952,10 +951,24 @@ func (r *replayer) signal(t *rtask, ev *trace.Event) error {
 		if restore, ok, err = r.underTempMask(t); err != nil {
 			return err
 		}
-		// Queue it the way the recorder did: resuming from this stop with a
-		// signal makes the kernel send it before any user instruction runs.
-		if err = ptrace.Sysemu(t.tid, sig); err == nil {
-			st, err = r.wait(t.tid)
+		// Send it, then resume the task from where it stopped (a syscall,
+		// or the delivery of a signal before this one, which goes first):
+		// the kernel stops it to deliver this one before any user
+		// instruction runs, as when recorded.
+		if _, _, e := unix.RawSyscall(unix.SYS_TKILL, uintptr(t.tid), uintptr(sig), 0); e != 0 {
+			return fmt.Errorf("event %d: send %v to task %d: %w", r.rd.Count(), unix.Signal(sig), t.tid, e)
+		}
+		prev := t.resumeSig
+		t.resumeSig = 0
+		for err == nil {
+			if err = ptrace.Sysemu(t.tid, prev); err == nil {
+				st, err = r.wait(t.tid)
+			}
+			// A seized task traps once for a SIGCONT sent to it.
+			if st.Kind() != ptrace.EventStop || st.Event() != unix.PTRACE_EVENT_STOP {
+				break
+			}
+			prev = 0
 		}
 	}
 	if err != nil {
@@ -982,7 +995,9 @@ func (r *replayer) signal(t *rtask, ev *trace.Event) error {
 	if r.quit {
 		return ErrQuit
 	}
-	t.resumeSig = sig
+	if ev.Flags&trace.FlagJobStop == 0 {
+		t.resumeSig = sig
+	}
 	return nil
 }
 
@@ -1086,7 +1101,7 @@ func (r *replayer) rdtsc(t *rtask, ev *trace.Event) error {
 	if err := r.checkRegs(&regs, &ev.Regs, "at rdtsc"); err != nil {
 		return err
 	}
-	record.ApplyRdtsc(&regs, ev)
+	tracee.EmulateRdtsc(&regs, ev.Values, ev.Flags&trace.FlagRdtscp != 0)
 	return ptrace.SetRegs(t.tid, &regs)
 }
 

@@ -123,6 +123,9 @@ const (
 	// FlagI386 (SyscallEntry, SyscallExit): a 32-bit syscall (int 0x80);
 	// Nr is its i386 number. The recorder refuses these.
 	FlagI386
+	// FlagJobStop (Signal): the signal stopped the process (job control);
+	// replay, which needs no stop, does not deliver it.
+	FlagJobStop
 )
 
 const regsSize = 27 * 8

@@ -1,0 +1,50 @@
+package tracee
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+)
+
+// Status is what rewind reads from /proc/PID/status.
+type Status struct {
+	Tgid                   int
+	SigBlk, SigIgn, SigCgt uint64 // signal masks, bit sig-1
+}
+
+// ReadStatus parses /proc/PID/status.
+func ReadStatus(tid int) (Status, error) {
+	var st Status
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	if err != nil {
+		return st, fmt.Errorf("read status of task %d: %w", tid, err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		k, v, ok := bytes.Cut(sc.Bytes(), []byte(":"))
+		if !ok {
+			continue
+		}
+		v = bytes.TrimSpace(v)
+		switch string(k) {
+		case "Tgid":
+			st.Tgid, _ = strconv.Atoi(string(v))
+		case "SigBlk":
+			st.SigBlk, _ = strconv.ParseUint(string(v), 16, 64)
+		case "SigIgn":
+			st.SigIgn, _ = strconv.ParseUint(string(v), 16, 64)
+		case "SigCgt":
+			st.SigCgt, _ = strconv.ParseUint(string(v), 16, 64)
+		}
+	}
+	return st, nil
+}
+
+// DefaultAction reports whether sig, delivered to the task now, would take
+// its default action: neither blocked, ignored nor caught.
+func (s Status) DefaultAction(sig int) bool {
+	bit := uint64(1) << (sig - 1)
+	return (s.SigBlk|s.SigIgn|s.SigCgt)&bit == 0
+}
