@@ -70,7 +70,7 @@ func IsGone(err error) bool { return errors.Is(err, unix.ESRCH) }
 func SetOptions(tid, opts int) error {
 	return wrap("SETOPTIONS", tid, unix.PtraceSetOptions(tid, opts))
 }
-func Cont(tid, sig int) error    { return wrap("CONT", tid, unix.PtraceCont(tid, sig)) }
+func Cont(tid, sig int) error { return wrap("CONT", tid, unix.PtraceCont(tid, sig)) }
 
 // Detach lets tid go, delivering sig.
 func Detach(tid, sig int) error {
@@ -84,7 +84,7 @@ func Seize(tid, opts int) error {
 
 // Listen leaves tid in its job-control stop, as if untraced, until SIGCONT
 // (it then traps again with PTRACE_EVENT_STOP).
-func Listen(tid int) error { return wrap("LISTEN", tid, rawPtrace(unix.PTRACE_LISTEN, tid, 0, 0)) }
+func Listen(tid int) error       { return wrap("LISTEN", tid, rawPtrace(unix.PTRACE_LISTEN, tid, 0, 0)) }
 func Syscall(tid, sig int) error { return wrap("SYSCALL", tid, unix.PtraceSyscall(tid, sig)) }
 
 // Sysemu resumes tid until its next syscall entry, which the kernel then

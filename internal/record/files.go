@@ -59,16 +59,23 @@ func (s *fileStore) save(src, display string) (string, error) {
 		return "", fmt.Errorf("preserve mapped file %s: %w", display, err)
 	}
 	defer f.Close()
+	path := ""
 	if target, err := os.Readlink(src); err == nil && filepath.IsAbs(target) {
-		display = target
+		path = target
 	} else if filepath.IsAbs(src) {
-		display = src
+		path = src
 	}
-	return s.saveFile(f, display)
+	return s.saveFileAs(f, display, path)
 }
 
 // saveFile preserves the open file f, whose path is display.
 func (s *fileStore) saveFile(f *os.File, display string) (string, error) {
+	return s.saveFileAs(f, display, display)
+}
+
+// saveFileAs preserves the open file f, naming the copy after display; path
+// is where f may be found for a hard link ("" if nowhere).
+func (s *fileStore) saveFileAs(f *os.File, display, path string) (string, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		return "", fmt.Errorf("preserve mapped file %s: %w", display, err)
@@ -78,9 +85,9 @@ func (s *fileStore) saveFile(f *os.File, display string) (string, error) {
 		return name, nil
 	}
 	name, dst := s.newName(display)
-	if st.Dev == s.dev && linkable(display) {
+	if st.Dev == s.dev && linkable(path) {
 		var lst unix.Stat_t
-		if unix.Stat(display, &lst) == nil && lst.Ino == st.Ino && lst.Dev == st.Dev && os.Link(display, dst) == nil {
+		if unix.Stat(path, &lst) == nil && lst.Ino == st.Ino && lst.Dev == st.Dev && os.Link(path, dst) == nil {
 			s.names[key] = name
 			return name, nil
 		}

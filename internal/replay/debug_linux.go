@@ -121,7 +121,7 @@ func (s *Session) ClearWatchpoint(addr uint64, kind WatchKind) error {
 // armWatchpoints loads the debug registers of task t from the debugger's
 // watchpoints, if they changed since t was last armed. Debug registers are
 // per thread and can be written only while the thread is stopped, so each
-// task is armed just before it is resumed (see advance), never while a
+// task is armed just before it is resumed (see resume), never while a
 // sibling runs.
 func (r *replayer) armWatchpoints(t *rtask) error {
 	if t.pid != r.debugPid || t.watchGen == r.watchGen {
@@ -350,6 +350,9 @@ func (r *replayer) debugAdvance(t *rtask) (ptrace.Stop, error) {
 // resume runs t until its next stop, or one instruction. A breakpoint at
 // the current instruction is stepped over with its original byte back.
 func (r *replayer) resume(t *rtask, step bool) (ptrace.Stop, error) {
+	if err := r.armWatchpoints(t); err != nil {
+		return ptrace.Stop{}, err
+	}
 	for {
 		var regs ptrace.Regs
 		if err := ptrace.GetRegs(t.tid, &regs); err != nil {

@@ -395,9 +395,6 @@ func (r *replayer) advance(t *rtask) (ptrace.Stop, error) {
 
 func (r *replayer) advance1(t *rtask) (ptrace.Stop, error) {
 	if r.opt.Debugger != nil && !r.detached && t.pid == r.debugPid {
-		if err := r.armWatchpoints(t); err != nil {
-			return ptrace.Stop{}, err
-		}
 		return r.debugAdvance(t)
 	}
 	for {
