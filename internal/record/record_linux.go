@@ -397,6 +397,10 @@ func (r *recorder) syscallEntry(t *task) error {
 			t.refused = errno
 		}
 	}
+	if target := int(int32(t.entry.Rdi)); ent.OutInTarget && r.tasks[target] == nil && t.refused == 0 {
+		r.warn("outside:"+ent.Name, "%s into process %d, which is not recorded, is not supported: rewind cannot record what it changes there; it fails with EPERM", ent.Name, target)
+		t.refused = int(unix.EPERM)
+	}
 	if t.refused != 0 {
 		ev.Flags |= trace.FlagRefused
 		ev.Values[0] = uint64(t.refused)
@@ -484,6 +488,11 @@ func (r *recorder) outputs(t *task, ev *trace.Event) error {
 	efault := ev.Ret == -int64(unix.EFAULT) && !ent.OutOnError
 	if ent.Out != nil && (ev.Ret >= 0 || ent.OutOnError || efault) {
 		c := &syscalls.Call{Nr: int(ev.Nr), Args: a, Ret: ev.Ret, Mem: tracee.Memory(t.tid)}
+		from := t.tid
+		if ent.OutInTarget {
+			from = int(int32(a[0]))
+			ev.MemTid = int32(from)
+		}
 		if efault {
 			c.Ret = math.MaxInt32 // as much as the arguments allow
 		}
@@ -497,10 +506,10 @@ func (r *recorder) outputs(t *task, ev *trace.Event) error {
 			}
 			buf := make([]byte, reg.Len)
 			if efault {
-				if buf = readablePrefix(t.tid, reg.Addr, buf); len(buf) == 0 {
+				if buf = readablePrefix(from, reg.Addr, buf); len(buf) == 0 {
 					continue
 				}
-			} else if err := ptrace.ReadMem(t.tid, reg.Addr, buf); err != nil {
+			} else if err := ptrace.ReadMem(from, reg.Addr, buf); err != nil {
 				return fmt.Errorf("event %d: task %d: read %s output: %w", r.w.Count()+1, t.tid, ent.Name, err)
 			}
 			ev.Mem = append(ev.Mem, trace.MemWrite{Addr: reg.Addr, Data: buf})

@@ -606,8 +606,16 @@ func (r *replayer) syscallExit(t *rtask, ev *trace.Event) error {
 	if err := r.setrlimit(t, ev); err != nil {
 		return err
 	}
+	into := t.tid
+	if ev.MemTid != 0 {
+		o := r.tasks[ev.MemTid]
+		if o == nil {
+			return r.diverge(fmt.Sprintf("%s wrote into task %d, which this replay does not know", name, ev.MemTid))
+		}
+		into = o.tid
+	}
 	for _, w := range ev.Mem {
-		if err := ptrace.WriteMem(t.tid, w.Addr, w.Data); err != nil {
+		if err := ptrace.WriteMem(into, w.Addr, w.Data); err != nil {
 			return fmt.Errorf("event %d: write %s output: %w", r.rd.Count(), name, err)
 		}
 	}

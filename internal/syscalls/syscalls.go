@@ -82,6 +82,10 @@ type Entry struct {
 	Out Outputs
 	// OutOnError: compute Out even when the syscall failed.
 	OutOnError bool
+	// OutInTarget: the Out regions are in the memory of the process whose
+	// pid is the first argument (process_vm_writev), which must be a
+	// recorded one.
+	OutInTarget bool
 	// Refuse, when set, is consulted at syscall entry during recording: a
 	// non-empty reason means the recorder skips the call, makes it fail with
 	// -errno and warns with the reason (an ioctl whose outputs are unknown).

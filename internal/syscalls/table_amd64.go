@@ -333,7 +333,7 @@ var table = [...]Entry{
 	308: {Name: "setns", Rule: Emulate},
 	309: {Name: "getcpu", Rule: Emulate, Out: all(fixed(0, 4), fixed(1, 4))},
 	310: {Name: "process_vm_readv", Rule: Emulate, Out: iovecRet(1, 2)},
-	311: {Name: "process_vm_writev", Rule: Unsupported, Note: "writes another process's memory"},
+	311: {Name: "process_vm_writev", Rule: Emulate, Out: iovecRet(3, 4), OutInTarget: true}, // into the target's memory
 	312: {Name: "kcmp", Rule: Emulate},
 	313: {Name: "finit_module", Rule: Unsupported, Note: noteModules},
 	314: {Name: "sched_setattr", Rule: Emulate},

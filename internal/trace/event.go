@@ -108,6 +108,9 @@ type Event struct {
 	Path string
 	// Files: changes to shared objects (SyscallExit).
 	Files []FileWrite
+	// MemTid: the recorded task whose memory Mem is, when not the event's
+	// own (process_vm_writev into another recorded process); 0 otherwise.
+	MemTid int32
 }
 
 const (
@@ -211,7 +214,7 @@ func (e *Event) Append(b []byte) []byte {
 		b = appendBytes(b, f.Data)
 		b = binary.AppendVarint(b, f.Size)
 	}
-	return b
+	return binary.AppendVarint(b, int64(e.MemTid))
 }
 
 var errShort = errors.New("event truncated")
@@ -339,6 +342,7 @@ func decodeEvent(b []byte) (Event, []byte, error) {
 		f.Size = d.varint()
 		e.Files = append(e.Files, f)
 	}
+	e.MemTid = int32(d.varint())
 	return e, d.b, d.err
 }
 
