@@ -10,8 +10,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// recordExec captures a task's new image right after execve: it hides the
-// vDSO from the program, then records the registers, every mapping (with the
+// recordExec captures a task's new image right after execve: it makes the
+// vDSO's functions syscalls, then records the registers, every mapping (with the
 // mapped files preserved) and the contents of every writable mapping. This
 // is everything replay needs to make its own exec of the program identical.
 //
@@ -22,8 +22,13 @@ func (r *recorder) recordExec(t *task, former int) error {
 	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
 		return err
 	}
-	if err := tracee.HideVDSO(t.tid, regs.Rsp); err != nil {
-		return err
+	if err := tracee.PatchVDSO(t.tid); err != nil {
+		// A vDSO rewind cannot patch is hidden from the program instead:
+		// libc and Go then make real syscalls.
+		r.warn("vdso:"+err.Error(), "%v; hiding the vDSO from the program", err)
+		if err := tracee.HideVDSO(t.tid, regs.Rsp); err != nil {
+			return err
+		}
 	}
 	exe, err := r.files.save(fmt.Sprintf("/proc/%d/exe", t.tid), "exe")
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/rewind-dbg/rewind/internal/machine"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
+	"github.com/rewind-dbg/rewind/internal/seccomp"
 	"github.com/rewind-dbg/rewind/internal/syscalls"
 	"github.com/rewind-dbg/rewind/internal/trace"
 	"github.com/rewind-dbg/rewind/internal/tracee"
@@ -160,36 +161,6 @@ func Record(opt Options) (*Result, error) {
 	return &r.result, nil
 }
 
-// seccompFilter traps every x86-64 syscall to the tracer and fails syscalls
-// of other ABIs (int 0x80, x32) with ENOSYS: rewind records only x86-64.
-func seccompFilter() []byte {
-	const (
-		ldAbs     = 0x20
-		jeq       = 0x15
-		ret       = 0x06
-		archX8664 = 0xc000003e
-		retTrace  = 0x7ff00000
-		retErrno  = 0x00050000
-		retTrap   = 0x00030000
-	)
-	const jge = 0x35
-	ins := [][4]uint32{
-		{ldAbs, 0, 0, 4},                // A = arch
-		{jeq, 1, 0, archX8664},          // x86-64: skip the next
-		{ret, 0, 0, retTrap | trapI386}, // other ABIs (int 0x80): SIGSYS, see i386Syscall
-		{ldAbs, 0, 0, 0},                // A = syscall number
-		{jge, 0, 1, syscalls.X32Bit},    // x32 ABI bit set (or -1)?
-		{ret, 0, 0, retErrno | uint32(unix.ENOSYS)},
-		{ret, 0, 0, retTrace},
-	}
-	var b []byte
-	for _, i := range ins {
-		b = append(b, byte(i[0]), byte(i[0]>>8), byte(i[1]), byte(i[2]))
-		b = append(b, byte(i[3]), byte(i[3]>>8), byte(i[3]>>16), byte(i[3]>>24))
-	}
-	return b
-}
-
 // setup prepares a freshly exec'd first task: no new privileges, rdtsc
 // trapping, and the seccomp filter, all installed from inside the task by
 // remote syscalls before it runs a single instruction of its own.
@@ -202,27 +173,10 @@ func setup(pid int) error {
 	if err != nil {
 		return err
 	}
-	if _, err := rem.Check("prctl(PR_SET_NO_NEW_PRIVS)", unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return err
-	}
 	if err := tracee.SetTSCTrap(rem); err != nil {
 		return err
 	}
-	filter := seccompFilter()
-	fptr, err := rem.Scratch(64, filter)
-	if err != nil {
-		return err
-	}
-	prog := make([]byte, 16)
-	prog[0] = byte(len(filter) / 8)
-	for i := 0; i < 8; i++ {
-		prog[8+i] = byte(fptr >> (8 * i))
-	}
-	pptr, err := rem.Scratch(0, prog)
-	if err != nil {
-		return err
-	}
-	if _, err := rem.Check("seccomp(SET_MODE_FILTER)", unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, pptr); err != nil {
+	if err := seccomp.Install(rem, seccomp.Record()); err != nil {
 		return err
 	}
 	return rem.Close()
@@ -376,6 +330,9 @@ func (r *recorder) makeReady(t *task) {
 func (r *recorder) syscallEntry(t *task) error {
 	if err := ptrace.GetRegs(t.tid, &t.entry); err != nil {
 		return r.gone(t, err)
+	}
+	if seccomp.InVsyscallPage(t.entry.Rip) {
+		return r.vsyscall(t)
 	}
 	nr := syscalls.Nr(t.entry.Orig_rax)
 	ent := syscalls.Lookup(nr)
@@ -745,7 +702,7 @@ func (r *recorder) signal(t *task, sig int) error {
 		}
 		return r.deliver(t, &regs, &si, 0)
 	}
-	if sig == int(unix.SIGSYS) && si.Code() == sysSeccomp && si.Errno() == trapI386 {
+	if sig == int(unix.SIGSYS) && si.Code() == sysSeccomp && si.Errno() == seccomp.TrapI386 {
 		return r.i386Syscall(t, &regs)
 	}
 	if sig == int(unix.SIGSEGV) && si.Code() == 0x80 { // SI_KERNEL: a #GP, maybe rdtsc
@@ -772,10 +729,7 @@ func (r *recorder) signal(t *task, sig int) error {
 	return r.gone(t, ptrace.Cont(t.tid, 0))
 }
 
-const (
-	sysSeccomp = 1     // si_code of a seccomp SIGSYS
-	trapI386   = 0x386 // rewind's filter's SECCOMP_RET_DATA (si_errno) for 32-bit syscalls
-)
+const sysSeccomp = 1 // si_code of a seccomp SIGSYS
 
 // i386Syscall refuses a 32-bit syscall (int 0x80) from a 64-bit task:
 // rewind does not describe the i386 table. The filter trapped it without

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rewind-dbg/rewind/internal/machine"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
+	"github.com/rewind-dbg/rewind/internal/seccomp"
 	"github.com/rewind-dbg/rewind/internal/syscalls"
 	"github.com/rewind-dbg/rewind/internal/trace"
 	"github.com/rewind-dbg/rewind/internal/tracee"
@@ -76,6 +77,7 @@ type rtask struct {
 	// its exit stop has not been collected.
 	inKernel bool
 	execDone bool   // the current syscall was an execve already completed
+	vsyscall bool   // the current syscall is a vsyscall (seccomp stop)
 	site     uint64 // a syscall instruction in the task's vDSO
 	// stepping: the debugger asked for a single step; stepDone: a step
 	// ended at a syscall, to be reported once the syscall is replayed.
@@ -237,6 +239,21 @@ func (r *replayer) spawn(ev *trace.Event) error {
 	}
 	t := &rtask{rec: ev.Tid, tid: pid, pid: ev.Tid}
 	r.tasks[ev.Tid] = t
+	// Every task of the tree inherits the filter that stops vsyscalls.
+	site, err := tracee.SyscallSite(pid)
+	if err != nil {
+		return err
+	}
+	rem, err := tracee.NewRemote(pid, site)
+	if err != nil {
+		return err
+	}
+	if err := seccomp.Install(rem, seccomp.Replay()); err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	if err := rem.Close(); err != nil {
+		return err
+	}
 	return r.rebuild(t, ev)
 }
 
@@ -298,6 +315,9 @@ func (r *replayer) rebuild(t *rtask, ev *trace.Event) error {
 		if err := ptrace.WriteMem(t.tid, addr, data); err != nil {
 			return fmt.Errorf("restore %d bytes at %#x of task %d: %w", len(data), addr, t.tid, err)
 		}
+	}
+	if err := tracee.PatchVDSO(t.tid); err != nil {
+		fmt.Fprintf(r.opt.Stderr, "rewind: warning: %v; a program calling its vDSO will diverge\n", err)
 	}
 	regs := ev.Regs
 	if err := ptrace.SetRegs(t.tid, &regs); err != nil {
@@ -469,18 +489,21 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 	if err != nil {
 		return err
 	}
-	if st.Kind() != ptrace.SyscallStop {
-		return r.diverge(fmt.Sprintf("expected syscall %s, got %v", name, st))
-	}
 	var regs ptrace.Regs
 	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
 		return err
+	}
+	// A call into the vsyscall page stops at replay's filter instead.
+	vsyscall := st.Kind() == ptrace.SeccompStop && seccomp.InVsyscallPage(regs.Rip)
+	if st.Kind() != ptrace.SyscallStop && !vsyscall {
+		return r.diverge(fmt.Sprintf("expected syscall %s, got %v", name, st))
 	}
 	if err := r.checkRegs(&regs, &ev.Regs, "at entry to "+name); err != nil {
 		return err
 	}
 	t.entry = regs
 	t.execDone = false
+	t.vsyscall = vsyscall
 	r.syscallStop(t, ev.Nr, false)
 	if r.quit {
 		return ErrQuit
@@ -624,6 +647,11 @@ func (r *replayer) syscallExit(t *rtask, ev *trace.Event) error {
 		return err
 	}
 	regs.Rax = uint64(ev.Ret)
+	if t.vsyscall {
+		// Skip the kernel's emulation: it returns to the caller with rax.
+		regs.Orig_rax = ^uint64(0)
+		t.vsyscall = false
+	}
 	r.restart(t, ev, &regs)
 	if err := ptrace.SetRegs(t.tid, &regs); err != nil {
 		return err
