@@ -69,8 +69,17 @@ type task struct {
 	tid, pid int
 	state    taskState
 	entry    ptrace.Regs // registers at the current syscall's entry
-	refused  int         // errno forced for the current syscall, 0 if none
-	exit     *trace.Event
+	// skip: the recorder does not let the kernel run the current syscall;
+	// it ends with this result instead (refused, or emulated).
+	skip *skipped
+	// The program's own seccomp state (ownseccomp.go), and whether it
+	// asked rdtsc to raise SIGSEGV (PR_SET_TSC): per task, inherited.
+	filters    []seccomp.Program
+	strict     bool
+	tscSigsegv bool
+	exit       *trace.Event
+	// outputsDue: exit's memory outputs are read when the task is granted.
+	outputsDue bool
 	// resumeRegs are the registers when the task was last given the token:
 	// a signal stop with identical registers came before any user instruction.
 	resumeRegs ptrace.Regs
@@ -261,6 +270,19 @@ func (r *recorder) grant(t *task) error {
 	r.cur = t
 	t.state = stRunning
 	if t.exit != nil {
+		if t.outputsDue {
+			// Read what the call wrote now, not at its exit stop: other
+			// tasks ran since, and the kernel may have changed the same
+			// memory for them (a thread's exit clears the tid word its
+			// creator's clone stored). Replay writes these bytes here.
+			t.outputsDue = false
+			if err := r.outputs(t, t.exit); err != nil {
+				if unix.Tgkill(t.pid, t.tid, 0) == unix.ESRCH {
+					return nil // killed meanwhile: it never runs again
+				}
+				return err
+			}
+		}
 		if err := r.append(t.exit); err != nil {
 			return err
 		}
@@ -337,45 +359,56 @@ func (r *recorder) syscallEntry(t *task) error {
 	nr := syscalls.Nr(t.entry.Orig_rax)
 	ent := syscalls.Lookup(nr)
 	ev := &trace.Event{Kind: trace.KindSyscallEntry, Tid: int32(t.tid), Nr: int32(nr), Regs: t.entry}
-	t.refused = 0
-	if ent.Rule == syscalls.Unsupported {
+	t.skip = nil
+	if t.strict || len(t.filters) > 0 {
+		// The program's own filters decide first, as the kernel's would.
+		if killed, err := r.ownFilters(t, nr); killed || err != nil {
+			return err
+		}
+	}
+	a := tracee.SyscallArgs(&t.entry)
+	switch {
+	case t.skip != nil:
+	case ent.Rule == syscalls.Unsupported:
 		if !ent.Quiet {
 			r.warn("sys:"+ent.Name, "%s is not supported (%s); it fails with ENOSYS under rewind", ent.Name, ent.Note)
 		}
-		t.refused = int(unix.ENOSYS)
-	} else if ent.Refuse != nil {
-		if errno, why := ent.Refuse(tracee.SyscallArgs(&t.entry)); why != "" {
+		t.refuse(unix.ENOSYS)
+	case r.ownSeccompCall(t, nr, a):
+	case ent.Refuse != nil:
+		if errno, why := ent.Refuse(a); why != "" {
 			r.warn("refuse:"+why, "%s", why)
-			t.refused = errno
+			t.refuse(unix.Errno(errno))
 		}
-	} else if nr == unix.SYS_MMAP {
-		if errno, why := mmapRefuse(t.tid, tracee.SyscallArgs(&t.entry)); why != "" {
+	case nr == unix.SYS_MMAP:
+		if errno, why := mmapRefuse(t.tid, a); why != "" {
 			r.warn("refuse:"+why, "%s", why)
-			t.refused = errno
+			t.refuse(unix.Errno(errno))
 		}
+	case ent.OutInTarget && r.tasks[int(int32(a[0]))] == nil:
+		r.warn("outside:"+ent.Name, "%s into process %d, which is not recorded, is not supported: rewind cannot record what it changes there; it fails with EPERM", ent.Name, int32(a[0]))
+		t.refuse(unix.EPERM)
 	}
-	if target := int(int32(t.entry.Rdi)); ent.OutInTarget && r.tasks[target] == nil && t.refused == 0 {
-		r.warn("outside:"+ent.Name, "%s into process %d, which is not recorded, is not supported: rewind cannot record what it changes there; it fails with EPERM", ent.Name, target)
-		t.refused = int(unix.EPERM)
-	}
-	if t.refused != 0 {
+	if t.skip != nil {
 		ev.Flags |= trace.FlagRefused
-		ev.Values[0] = uint64(t.refused)
+		if t.skip.ret < 0 {
+			ev.Values[0] = uint64(-t.skip.ret)
+		}
 		regs := t.entry
 		regs.Orig_rax = ^uint64(0) // the kernel skips syscall -1
 		if err := ptrace.SetRegs(t.tid, &regs); err != nil {
 			return r.gone(t, err)
 		}
 	}
-	if nr == unix.SYS_FUTEX && t.refused == 0 {
+	if nr == unix.SYS_FUTEX && t.skip == nil {
 		if err := tracee.MarkPIWaiter(t.tid, tracee.SyscallArgs(&t.entry), int32(t.tid)); err != nil {
 			return r.gone(t, err)
 		}
 	}
-	if (nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT) && t.refused == 0 {
+	if (nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT) && t.skip == nil {
 		r.execing[t.pid] = true
 	}
-	if nr == unix.SYS_SHMDT && t.refused == 0 {
+	if nr == unix.SYS_SHMDT && t.skip == nil {
 		t.detaching = shmDetaching(t.tid, t.entry.Rdi)
 	}
 	if err := r.append(ev); err != nil {
@@ -415,19 +448,25 @@ func (r *recorder) syscallExit(t *task) error {
 	if nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT {
 		delete(r.execing, t.pid) // it failed, or the exec event came first
 	}
-	if t.refused != 0 {
-		ret = -int64(t.refused)
-		regs.Rax = uint64(ret)
+	ev := &trace.Event{Kind: trace.KindSyscallExit, Tid: int32(t.tid), Nr: int32(nr), Ret: ret}
+	if sk := t.skip; sk != nil {
+		ev.Ret = sk.ret
+		regs.Rax = uint64(sk.ret)
 		regs.Orig_rax = t.entry.Orig_rax
 		if err := ptrace.SetRegs(t.tid, &regs); err != nil {
 			return r.gone(t, err)
 		}
-	}
-	ev := &trace.Event{Kind: trace.KindSyscallExit, Tid: int32(t.tid), Nr: int32(nr), Ret: ret}
-	if t.refused == 0 {
-		if err := r.outputs(t, ev); err != nil {
-			return err
+		for _, w := range sk.mem {
+			if err := ptrace.WriteMem(t.tid, w.Addr, w.Data); err != nil {
+				return r.gone(t, err)
+			}
 		}
+		ev.Mem = sk.mem
+		if sk.signal != nil {
+			t.pending = append([]ptrace.Siginfo{*sk.signal}, t.pending...)
+		}
+	} else {
+		t.outputsDue = true
 	}
 	t.exit = ev
 	r.makeReady(t)
@@ -577,6 +616,7 @@ func (r *recorder) event(t *task, st ptrace.Stop) error {
 			r.tasks[child] = c
 		}
 		c.pid = child
+		c.inherit(t)
 		if st.Event() == unix.PTRACE_EVENT_CLONE && tgid(child) == t.pid {
 			c.pid = t.pid // a thread (clone3 hides its flags behind a pointer)
 		}
@@ -706,8 +746,11 @@ func (r *recorder) signal(t *task, sig int) error {
 		return r.i386Syscall(t, &regs)
 	}
 	if sig == int(unix.SIGSEGV) && si.Code() == 0x80 { // SI_KERNEL: a #GP, maybe rdtsc
-		if n, isRdtscp := r.rdtscLen(t.tid, regs.Rip); n > 0 {
+		if n, isRdtscp := r.rdtscLen(t.tid, regs.Rip); n > 0 && !t.tscSigsegv {
 			return r.rdtsc(t, &regs, n, isRdtscp)
+		} else if n > 0 {
+			// The program asked for this SIGSEGV itself (PR_SET_TSC).
+			return r.deliver(t, &regs, &si, trace.FlagSyncSignal)
 		}
 	}
 	if si.Code() > 0 && isFault(sig) {

@@ -1143,14 +1143,25 @@ func (r *replayer) taskExit(t *rtask, ev *trace.Event) error {
 	if !t.inKernel {
 		sig := t.resumeSig
 		t.resumeSig = 0
-		if want.Signaled() {
+		seccompKill := sig == 0 && want.Signaled() && want.Signal() == unix.SIGSYS
+		if seccompKill {
+			// A seccomp filter's KILL action (the program's own, which
+			// the recorder had the kernel carry out): the kernel kills this
+			// thread alone, or its process, the same way again.
+			if err := r.robustDeath(t); err != nil {
+				return err
+			}
+			if err := seccomp.Kill(t.tid, seccomp.ActKillThread); err != nil && !ptrace.IsGone(err) {
+				return err
+			}
+		} else if want.Signaled() {
 			// The process dies of a signal: its threads' robust futexes
 			// are released now, while its memory is intact.
 			if err := r.processDeath(t); err != nil {
 				return err
 			}
 		}
-		if sig == 0 && want.Signaled() {
+		if sig == 0 && want.Signaled() && !seccompKill {
 			// Killed by a signal from outside when recorded, possibly
 			// between two syscalls (or in another thread that took the
 			// process's signal): nothing the program did after its last
@@ -1159,8 +1170,10 @@ func (r *replayer) taskExit(t *rtask, ev *trace.Event) error {
 			unix.RawSyscall(unix.SYS_TKILL, uintptr(t.tid), uintptr(unix.SIGKILL), 0)
 			r.killedAsync = true
 		}
-		if err := ptrace.Sysemu(t.tid, sig); err != nil && !ptrace.IsGone(err) {
-			return err
+		if !seccompKill {
+			if err := ptrace.Sysemu(t.tid, sig); err != nil && !ptrace.IsGone(err) {
+				return err
+			}
 		}
 	}
 	for {

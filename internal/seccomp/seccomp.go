@@ -11,7 +11,9 @@ package seccomp
 
 import (
 	"encoding/binary"
+	"fmt"
 
+	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/syscalls"
 	"github.com/rewind-dbg/rewind/internal/tracee"
 	"golang.org/x/sys/unix"
@@ -123,4 +125,40 @@ func Install(rem *tracee.Remote, p Program) error {
 	}
 	_, err = rem.Check("seccomp(SET_MODE_FILTER)", unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, pptr)
 	return err
+}
+
+// Kill has the kernel kill task tid with SIGSYS as a seccomp filter
+// returning action (KILL_THREAD: the thread; KILL_PROCESS: its process)
+// would: tid, stopped at a syscall's entry or any other stop, gets a filter
+// of that one action and is sent through a syscall. The kernel's own kill
+// gives the exit status, core dump and thread-only death exactly.
+func Kill(tid int, action uint32) error {
+	var regs ptrace.Regs
+	if err := ptrace.GetRegs(tid, &regs); err != nil {
+		return err
+	}
+	regs.Orig_rax = ^uint64(0) // skip a syscall it is stopped in
+	if err := ptrace.SetRegs(tid, &regs); err != nil {
+		return err
+	}
+	site, err := tracee.SyscallSite(tid)
+	if err != nil {
+		return err
+	}
+	rem, err := tracee.NewRemote(tid, site)
+	if err != nil {
+		return err
+	}
+	if err := Install(rem, Program{{retK, 0, 0, action}}); err != nil {
+		return fmt.Errorf("install a killing filter in task %d: %w", tid, err)
+	}
+	if err := rem.Close(); err != nil {
+		return err
+	}
+	regs.Rip = site
+	regs.Rax = unix.SYS_GETPID
+	if err := ptrace.SetRegs(tid, &regs); err != nil {
+		return err
+	}
+	return ptrace.Cont(tid, 0)
 }

@@ -125,11 +125,11 @@ var prctlOpts = map[uint64]prctlOpt{
 	19: {name: "PR_GET_ENDIAN"},
 	20: {name: "PR_SET_ENDIAN"},
 	21: {name: "PR_GET_SECCOMP"},
-	22: {name: "PR_SET_SECCOMP", refuse: "seccomp filters would also apply to the syscalls rewind injects and replays"},
+	22: {name: "PR_SET_SECCOMP"}, // emulated by the recorder
 	23: {name: "PR_CAPBSET_READ"},
 	24: {name: "PR_CAPBSET_DROP"},
 	25: {name: "PR_GET_TSC"},
-	26: {name: "PR_SET_TSC", refuse: "changing whether rdtsc traps would interfere with how rewind records it"},
+	26: {name: "PR_SET_TSC"}, // emulated by the recorder
 	27: {name: "PR_GET_SECUREBITS"},
 	28: {name: "PR_SET_SECUREBITS"},
 	29: {name: "PR_SET_TIMERSLACK"},
@@ -576,4 +576,23 @@ func getxattratOut(c *Call) ([]Region, error) {
 	val := binary.LittleEndian.Uint64(b[0:])
 	size := uint64(binary.LittleEndian.Uint32(b[8:]))
 	return span(val, min(retLen(c), size))
+}
+
+// seccomp(op, flags, args): SECCOMP_GET_NOTIF_SIZES (3) fills a struct
+// seccomp_notif_sizes (three u16). Setting a mode or a filter is emulated
+// by the recorder, which records what it writes.
+func seccompOut(c *Call) ([]Region, error) {
+	if c.Args[0] == 3 {
+		return span(c.Args[2], 6)
+	}
+	return nil, nil
+}
+
+// modify_ldt(func, ptr, bytecount): reading (0) or reading the default
+// LDT (2) copies Ret bytes to ptr.
+func modifyLdtOut(c *Call) ([]Region, error) {
+	if c.Args[0] == 0 || c.Args[0] == 2 {
+		return span(c.Args[1], retLen(c))
+	}
+	return nil, nil
 }

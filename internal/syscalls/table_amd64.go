@@ -173,7 +173,7 @@ var table = [...]Entry{
 	151: {Name: "mlockall", Rule: Execute},
 	152: {Name: "munlockall", Rule: Execute},
 	153: {Name: "vhangup", Rule: Emulate},
-	154: {Name: "modify_ldt", Rule: Unsupported, Note: "changes the LDT, which segment loads in replay depend on"},
+	154: {Name: "modify_ldt", Rule: Execute, Out: modifyLdtOut}, // the LDT decides what segment loads do
 	155: {Name: "pivot_root", Rule: Emulate},
 	156: {Name: "_sysctl", Rule: Unsupported, Note: noteNotInKernel},
 	157: {Name: "prctl", Rule: Emulate, Out: prctlOut, Refuse: prctlRefuse},
@@ -339,7 +339,8 @@ var table = [...]Entry{
 	314: {Name: "sched_setattr", Rule: Emulate},
 	315: {Name: "sched_getattr", Rule: Emulate, Out: argBytes(1, 2)},
 	316: {Name: "renameat2", Rule: Emulate},
-	317: {Name: "seccomp", Rule: Unsupported, Note: "filters would also apply to the syscalls rewind injects and replays"},
+	317: {Name: "seccomp", Rule: Emulate, Out: seccompOut,
+		Note: "the recorder emulates the program's own filters and strict mode (record/ownseccomp.go)"},
 	318: {Name: "getrandom", Rule: Emulate, Out: retUpTo(0, 1)},
 	319: {Name: "memfd_create", Rule: Emulate},
 	320: {Name: "kexec_file_load", Rule: Unsupported, Note: noteKexec},

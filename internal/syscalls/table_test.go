@@ -750,8 +750,8 @@ func TestFcntlFutexPrctl(t *testing.T) {
 	if _, reason := p.Refuse([6]uint64{unix.PR_SET_NAME, 0x1000}); reason != "" {
 		t.Errorf("PR_SET_NAME refused: %s", reason)
 	}
-	if _, reason := p.Refuse([6]uint64{unix.PR_SET_SECCOMP, 2}); !strings.Contains(reason, "PR_SET_SECCOMP") {
-		t.Errorf("PR_SET_SECCOMP reason %q", reason)
+	if _, reason := p.Refuse([6]uint64{unix.PR_SET_MM, 1}); !strings.Contains(reason, "PR_SET_MM") {
+		t.Errorf("PR_SET_MM reason %q", reason)
 	}
 	if errno, _ := p.Refuse([6]uint64{12345}); errno != 22 {
 		t.Errorf("unknown prctl option not refused with EINVAL")
