@@ -39,6 +39,7 @@ func takeValue(args []string, i int, short, long string) (string, int, bool, err
 
 func cmdRecord(args []string) error {
 	var dir string
+	wait := false
 	printFD := -1
 	i := 0
 	for ; i < len(args); i++ {
@@ -49,6 +50,10 @@ func cmdRecord(args []string) error {
 		}
 		if !strings.HasPrefix(a, "-") {
 			break
+		}
+		if a == "-w" || a == "--wait" {
+			wait = true
+			continue
 		}
 		v, ni, ok, err := takeValue(args, i, "-o", "--output-trace-dir")
 		if err != nil {
@@ -70,7 +75,7 @@ func cmdRecord(args []string) error {
 		return fail(2, "record: unknown option %s", a)
 	}
 	if i >= len(args) {
-		return fail(2, "record: no program given (usage: rewind record [-o DIR] PROG [ARGS...])")
+		return fail(2, "record: no program given (usage: rewind record [-o DIR] [-w] PROG [ARGS...])")
 	}
 	argv := args[i:]
 	if dir == "" {
@@ -93,7 +98,7 @@ func cmdRecord(args []string) error {
 		}
 		f.Close()
 	}
-	res, err := record.Record(record.Options{Dir: abs, Argv: argv, Env: os.Environ(), Stderr: os.Stderr, Version: version})
+	res, err := record.Record(record.Options{Dir: abs, Argv: argv, Env: os.Environ(), Stderr: os.Stderr, Version: version, Wait: wait})
 	setLatest(abs)
 	if err != nil {
 		return err

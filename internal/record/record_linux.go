@@ -18,7 +18,6 @@ import (
 	"math"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"time"
 
@@ -38,6 +37,9 @@ type Options struct {
 	Env     []string
 	Stderr  io.Writer // warnings
 	Version string
+	// Wait: record until every process has ended (rr's --wait), not just
+	// the first: by default, processes that outlive it are killed then.
+	Wait bool
 }
 
 // Result is how the recorded program ended.
@@ -109,6 +111,7 @@ type recorder struct {
 	cpu    int
 	watch  watchdog
 	rdrand rdrandScanner
+	signals forwarder
 	// execing: processes with a thread in execve (see next).
 	execing map[int]bool
 	// objects are the shared objects (shared.go) by file identity.
@@ -210,7 +213,7 @@ func (r *recorder) run(path, cwd string) error {
 		return err
 	}
 	r.leader = pid
-	stopSignals := r.forwardSignals(pid)
+	stopSignals := r.signals.forward(pid)
 	defer stopSignals()
 	stopWatch := r.watch.start(r.opt.Stderr)
 	defer stopWatch()
@@ -399,6 +402,9 @@ func (r *recorder) syscallEntry(t *task) error {
 		if err := ptrace.SetRegs(t.tid, &regs); err != nil {
 			return r.gone(t, err)
 		}
+	}
+	if t.skip == nil {
+		r.signals.notice(t, nr, a)
 	}
 	if nr == unix.SYS_FUTEX && t.skip == nil {
 		if err := tracee.MarkPIWaiter(t.tid, tracee.SyscallArgs(&t.entry), int32(t.tid)); err != nil {
@@ -673,6 +679,24 @@ func (r *recorder) event(t *task, st ptrace.Stop) error {
 	return fmt.Errorf("task %d: unexpected ptrace event %d", t.tid, st.Event())
 }
 
+// killOutliving ends the recording with the first process, as rr does
+// without --wait: the processes still running (daemons, orphans) are
+// killed, and their ends recorded.
+func (r *recorder) killOutliving() {
+	pids := map[int]bool{}
+	for _, o := range r.tasks {
+		pids[o.pid] = true
+	}
+	if len(pids) == 0 {
+		return
+	}
+	fmt.Fprintf(r.opt.Stderr, "rewind: warning: %d process(es) outlived %s and were killed (record with --wait to let them finish)\n",
+		len(pids), filepath.Base(r.opt.Argv[0]))
+	for pid := range pids {
+		unix.Kill(pid, unix.SIGKILL)
+	}
+}
+
 func (r *recorder) dropReady(t *task) {
 	for i, x := range r.ready {
 		if x == t {
@@ -688,6 +712,9 @@ func (r *recorder) taskExited(t *task, st ptrace.Stop) error {
 	delete(r.tasks, t.tid)
 	if t.tid == r.leader {
 		r.result.Status = st.Status
+		if !r.opt.Wait {
+			r.killOutliving()
+		}
 	}
 	return r.append(&trace.Event{Kind: trace.KindTaskExit, Tid: int32(t.tid), Ret: int64(st.Status)})
 }
@@ -885,38 +912,6 @@ func (r *recorder) rdtsc(t *task, regs *ptrace.Regs, n int, isRdtscp bool) error
 	}
 	t.resumeRegs = *regs
 	return r.gone(t, ptrace.Cont(t.tid, 0))
-}
-
-// forwardSignals passes SIGTERM (and SIGINT/SIGHUP not already sent to the
-// tracee by a terminal) to the recorded program, which then ends the way it
-// would without rewind; the trace stays complete. A second SIGTERM kills it.
-func (r *recorder) forwardSignals(pid int) func() {
-	ch := make(chan os.Signal, 4)
-	signal.Notify(ch, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT)
-	done := make(chan struct{})
-	_, ttyErr := unix.IoctlGetTermios(0, unix.TCGETS)
-	fromTerminal := ttyErr == nil
-	go func() {
-		terms := 0
-		for {
-			select {
-			case <-done:
-				return
-			case s := <-ch:
-				sig := s.(unix.Signal)
-				if sig == unix.SIGTERM {
-					terms++
-					if terms > 1 {
-						sig = unix.SIGKILL
-					}
-				} else if fromTerminal {
-					continue // the terminal signalled the whole foreground group
-				}
-				unix.Kill(pid, sig)
-			}
-		}
-	}()
-	return func() { signal.Stop(ch); close(done) }
 }
 
 // checkRdrand warns about RDRAND/RDSEED in an executable file mapping.
