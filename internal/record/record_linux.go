@@ -98,19 +98,19 @@ type task struct {
 }
 
 type recorder struct {
-	opt    Options
-	w      *trace.Writer
-	files  *fileStore
-	tasks  map[int]*task
-	ready  []*task
-	cur    *task
-	leader int
-	result Result
-	outID  [3]fileID // identities of the recorder's stdout (1) and stderr (2)
-	warned map[string]bool
-	cpu    int
-	watch  watchdog
-	rdrand rdrandScanner
+	opt     Options
+	w       *trace.Writer
+	files   *fileStore
+	tasks   map[int]*task
+	ready   []*task
+	cur     *task
+	leader  int
+	result  Result
+	outID   [3]fileID // identities of the recorder's stdout (1) and stderr (2)
+	warned  map[string]bool
+	cpu     int
+	watch   watchdog
+	rdrand  rdrandScanner
 	signals forwarder
 	// execing: processes with a thread in execve (see next).
 	execing map[int]bool
