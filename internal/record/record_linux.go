@@ -93,6 +93,9 @@ type task struct {
 	started, announced bool
 	// dying: another thread called exit_group; the task only exits now.
 	dying bool
+	// restoreArgs puts back the clone arguments rewind changed (see
+	// tracee.StripUntraced), in this task: the caller or the new task.
+	restoreArgs func(tid int) error
 	// detaching: the areas the current shmdt removes (seen at its entry).
 	detaching []trace.Mapping
 }
@@ -250,6 +253,15 @@ func (r *recorder) run(path, cwd string) error {
 	return nil
 }
 
+func (t *task) restoreCallArgs() error {
+	f := t.restoreArgs
+	t.restoreArgs = nil
+	if f == nil {
+		return nil
+	}
+	return f(t.tid)
+}
+
 // next takes the task to run next off the ready queue, if the token is
 // free: the first one whose process is not in execve. A successful execve
 // kills the other threads of its process, so they must not run (and leave
@@ -272,6 +284,9 @@ func (r *recorder) next() *task {
 func (r *recorder) grant(t *task) error {
 	r.cur = t
 	t.state = stRunning
+	if err := t.restoreCallArgs(); err != nil { // a new task, see StripUntraced
+		return r.gone(t, err)
+	}
 	if t.exit != nil {
 		if t.outputsDue {
 			// Read what the call wrote now, not at its exit stop: other
@@ -405,6 +420,11 @@ func (r *recorder) syscallEntry(t *task) error {
 	}
 	if t.skip == nil {
 		r.signals.notice(t, nr, a)
+		restore, err := tracee.StripUntraced(t.tid, nr, &t.entry)
+		if err != nil {
+			return r.gone(t, err)
+		}
+		t.restoreArgs = restore
 	}
 	if nr == unix.SYS_FUTEX && t.skip == nil {
 		if err := tracee.MarkPIWaiter(t.tid, tracee.SyscallArgs(&t.entry), int32(t.tid)); err != nil {
@@ -453,6 +473,9 @@ func (r *recorder) syscallExit(t *task) error {
 	ret := int64(regs.Rax)
 	if nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT {
 		delete(r.execing, t.pid) // it failed, or the exec event came first
+	}
+	if err := t.restoreCallArgs(); err != nil {
+		return r.gone(t, err)
 	}
 	ev := &trace.Event{Kind: trace.KindSyscallExit, Tid: int32(t.tid), Nr: int32(nr), Ret: ret}
 	if sk := t.skip; sk != nil {
@@ -623,6 +646,7 @@ func (r *recorder) event(t *task, st ptrace.Stop) error {
 		}
 		c.pid = child
 		c.inherit(t)
+		c.restoreArgs = t.restoreArgs
 		if st.Event() == unix.PTRACE_EVENT_CLONE && tgid(child) == t.pid {
 			c.pid = t.pid // a thread (clone3 hides its flags behind a pointer)
 		}

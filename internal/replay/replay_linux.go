@@ -82,6 +82,9 @@ type rtask struct {
 	// stepping: the debugger asked for a single step; stepDone: a step
 	// ended at a syscall, to be reported once the syscall is replayed.
 	stepping, stepDone bool
+	// restoreArgs puts back the clone arguments replay changed
+	// (tracee.StripUntraced) once the call is done.
+	restoreArgs func(tid int) error
 	// robustList is the robust futex list head the task registered.
 	robustList uint64
 	// watchGen is the replayer's watchGen when this task's debug registers
@@ -541,6 +544,10 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 	if err := ptrace.SetRegs(t.tid, &regs); err != nil {
 		return err
 	}
+	// Never a task replay does not trace (a crafted trace could ask).
+	if t.restoreArgs, err = tracee.StripUntraced(t.tid, int(ev.Nr), &regs); err != nil {
+		return err
+	}
 	if err := tracee.Enter(t.tid); err != nil {
 		return r.diverge(fmt.Sprintf("re-entering %s: %v", name, err))
 	}
@@ -607,6 +614,12 @@ func (r *replayer) syscallExit(t *rtask, ev *trace.Event) error {
 		got, err := r.collect(t)
 		if err != nil {
 			return err
+		}
+		if f := t.restoreArgs; f != nil {
+			t.restoreArgs = nil
+			if err := f(t.tid); err != nil {
+				return err
+			}
 		}
 		ent := syscalls.Lookup(int(ev.Nr))
 		if got != ev.Ret && ent.Rule != syscalls.ExecuteKeepResult && !isCloneFamily(int(ev.Nr)) {
@@ -857,6 +870,11 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 	r.tasks[child.rec] = child
 	if err := r.storeCloneTid(t, child); err != nil {
 		return err
+	}
+	if f := t.restoreArgs; f != nil {
+		if err := f(child.tid); err != nil {
+			return err
+		}
 	}
 	if child.pid == child.rec {
 		r.followFork(child)
