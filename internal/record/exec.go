@@ -39,6 +39,7 @@ func (r *recorder) recordExec(t *task, former int) error {
 		return err
 	}
 	ev := &trace.Event{Kind: trace.KindExec, Tid: int32(former), Ret: int64(t.tid), Regs: regs, Path: exe}
+	r.traps[t.pid] = tracee.Traps{} // a new address space
 	for _, v := range vmas {
 		if v.Special() {
 			continue
@@ -58,7 +59,7 @@ func (r *recorder) recordExec(t *task, former int) error {
 				m.Flags |= unix.MAP_GROWSDOWN
 			}
 		}
-		r.checkRdrand(m)
+		r.checkRdrand(t, m, ev)
 		ev.Maps = append(ev.Maps, m)
 		if v.Prot()&unix.PROT_WRITE != 0 {
 			// Replay keeps its own stack area (remaps everything else), so

@@ -10,25 +10,34 @@ import (
 	"golang.org/x/arch/x86/x86asm"
 )
 
-// rdrandScanner reports RDRAND/RDSEED instructions in code the program maps
-// executable. Their results come from the CPU and cannot be trapped on these
-// machines (no CPUID faulting to hide the feature), so if such code runs,
-// replay diverges; the recorder says so up front, naming file and function.
+// rdrandScanner finds RDRAND/RDSEED instructions in code the program maps
+// executable. Their results come from the CPU, which cannot be told to trap
+// them on these machines (no CPUID faulting to hide the feature). Where an
+// instruction is certain (decoded from the start of its function, known from
+// a symbol or from .eh_frame), the recorder replaces its first byte with
+// int3 and emulates it, recording the value (rdrand_trap.go); elsewhere it
+// can only warn, naming file and function.
 type rdrandScanner struct {
-	seen map[string]bool // file:offset ranges already scanned
+	seen map[string][]rdrandSite // file:offset ranges already scanned
 }
 
-// scan looks at [off, off+length) of a preserved file and returns one
-// description per RDRAND/RDSEED instruction found there.
-func (s *rdrandScanner) scan(path, display string, off, length uint64) []string {
+// rdrandSite is one RDRAND/RDSEED found in a file.
+type rdrandSite struct {
+	off     uint64 // file offset of the instruction's first byte
+	what    string // "RDRAND at file+0x... in function"
+	certain bool   // decoded from a known function start
+}
+
+// scan looks at [off, off+length) of a preserved file and returns the
+// RDRAND/RDSEED instructions found there.
+func (s *rdrandScanner) scan(path, display string, off, length uint64) []rdrandSite {
 	if s.seen == nil {
-		s.seen = map[string]bool{}
+		s.seen = map[string][]rdrandSite{}
 	}
 	key := fmt.Sprintf("%s:%d:%d", path, off, length)
-	if s.seen[key] {
-		return nil
+	if found, ok := s.seen[key]; ok {
+		return found
 	}
-	s.seen[key] = true
 	f, err := os.Open(path)
 	if err != nil {
 		return nil
@@ -49,34 +58,43 @@ func (s *rdrandScanner) scan(path, display string, off, length uint64) []string 
 			candidates = append(candidates, off+uint64(at))
 		}
 	}
-	if len(candidates) == 0 {
-		return nil
-	}
-	ef, _ := elf.NewFile(f)
-	var found []string
-	for _, c := range candidates {
-		name, start, end, ok := function(ef, c)
-		if ok {
-			if op := decodeAt(f, start, end, c); op != "" {
-				found = append(found, fmt.Sprintf("%s at %s+%#x in %s", op, filepath.Base(display), c, name))
+	var found []rdrandSite
+	if len(candidates) > 0 {
+		ef, _ := elf.NewFile(f)
+		var fdes [][2]uint64
+		if ef != nil {
+			fdes = fdeRanges(ef)
+		}
+		for _, c := range candidates {
+			if name, start, end, ok := function(ef, fdes, c); ok {
+				if op, at := decodeAt(f, start, end, c); op != "" {
+					what := fmt.Sprintf("%s at %s+%#x", op, filepath.Base(display), c)
+					if name != "" {
+						what += " in " + name
+					}
+					found = append(found, rdrandSite{off: at, what: what, certain: true})
+				}
+				continue
 			}
-			continue
-		}
-		// No symbol (a static function of a stripped file): x86 decoding
-		// falls into step with the real instruction boundaries within a few
-		// bytes, so decode from each of the 64 bytes before and let the
-		// starting points vote on whether an instruction begins here.
-		if op := vote(f, c); op != "" {
-			found = append(found, fmt.Sprintf("%s at %s+%#x", op, filepath.Base(display), c))
+			// No symbol or FDE: x86 decoding falls into step with the real
+			// instruction boundaries within a few bytes, so decode from each
+			// of the 64 bytes before and let the starting points vote on
+			// whether an instruction begins here. Not certain enough to
+			// patch.
+			if op := vote(f, c); op != "" {
+				found = append(found, rdrandSite{off: c, what: fmt.Sprintf("%s at %s+%#x", op, filepath.Base(display), c)})
+			}
 		}
 	}
+	s.seen[key] = found
 	return found
 }
 
 // decodeAt decodes the function [start, end) (file offsets) from its start
 // and returns "RDRAND" or "RDSEED" if an instruction begins at c (or at a
-// one-byte prefix before it) and is one, else "".
-func decodeAt(f *os.File, start, end, c uint64) string {
+// one-byte prefix before it) and is one, else "", and where the
+// instruction begins.
+func decodeAt(f *os.File, start, end, c uint64) (string, uint64) {
 	fn := make([]byte, end-start)
 	n, _ := f.ReadAt(fn, int64(start))
 	fn = fn[:n]
@@ -85,11 +103,11 @@ func decodeAt(f *os.File, start, end, c uint64) string {
 		at := start + pc
 		if at == c || at+1 == c && isPrefix(fn[pc]) {
 			if err == nil && inst.Op == x86asm.RDRAND {
-				return "RDRAND"
+				return "RDRAND", at
 			}
 			// x86asm does not know RDSEED (0f c7 /7, register form).
 			if err != nil && c-start+2 < uint64(len(fn)) && fn[c-start+2] >= 0xf8 {
-				return "RDSEED"
+				return "RDSEED", at
 			}
 		}
 		if err != nil || inst.Len == 0 {
@@ -98,12 +116,13 @@ func decodeAt(f *os.File, start, end, c uint64) string {
 		}
 		pc += uint64(inst.Len)
 	}
-	return ""
+	return "", 0
 }
 
-// function finds the function symbol containing file offset off and returns
-// its name and file-offset range.
-func function(ef *elf.File, off uint64) (string, uint64, uint64, bool) {
+// function finds the function containing file offset off, by symbol or
+// else by .eh_frame FDE (fdes), and returns its name ("" for an FDE) and
+// file-offset range.
+func function(ef *elf.File, fdes [][2]uint64, off uint64) (string, uint64, uint64, bool) {
 	if ef == nil {
 		return "", 0, 0, false
 	}
@@ -124,6 +143,11 @@ func function(ef *elf.File, off uint64) (string, uint64, uint64, bool) {
 			return sym.Name, sym.Value - delta, sym.Value + sym.Size - delta, true
 		}
 	}
+	for _, r := range fdes {
+		if vaddr >= r[0] && vaddr < r[1] {
+			return "", r[0] - delta, r[1] - delta, true
+		}
+	}
 	return "", 0, 0, false
 }
 
@@ -140,14 +164,15 @@ func vote(f *os.File, c uint64) string {
 	}
 	yes, no := 0, 0
 	for start := c - window; start < c; start++ {
-		if decodeAt(f, start, c+16, c) != "" {
+		if op, _ := decodeAt(f, start, c+16, c); op != "" {
 			yes++
 		} else {
 			no++
 		}
 	}
 	if yes > no {
-		return decodeAt(f, c, c+16, c)
+		op, _ := decodeAt(f, c, c+16, c)
+		return op
 	}
 	return ""
 }

@@ -117,6 +117,8 @@ type recorder struct {
 	signals forwarder
 	// execing: processes with a thread in execve (see next).
 	execing map[int]bool
+	// traps are the RDRAND/RDSEED traps of each process (rdrand_trap.go).
+	traps map[int]tracee.Traps
 	// objects are the shared objects (shared.go) by file identity.
 	objects map[fileID]*sharedObject
 }
@@ -160,7 +162,7 @@ func Record(opt Options) (*Result, error) {
 		return nil, err
 	}
 	r := &recorder{opt: opt, w: w, files: files, tasks: map[int]*task{}, warned: map[string]bool{}, cpu: h.CPUIndex,
-		objects: map[fileID]*sharedObject{}, execing: map[int]bool{}}
+		objects: map[fileID]*sharedObject{}, execing: map[int]bool{}, traps: map[int]tracee.Traps{}}
 	for fd := 1; fd <= 2; fd++ {
 		r.outID[fd], _ = statID(fmt.Sprintf("/proc/self/fd/%d", fd))
 	}
@@ -552,6 +554,7 @@ func (r *recorder) outputs(t *task, ev *trace.Event) error {
 				return err
 			}
 			ev.Maps = []trace.Mapping{m}
+			r.checkRdrand(t, m, ev)
 		}
 	case unix.SYS_SHMAT:
 		if ev.Ret >= 0 {
@@ -649,6 +652,16 @@ func (r *recorder) event(t *task, st ptrace.Stop) error {
 		c.restoreArgs = t.restoreArgs
 		if st.Event() == unix.PTRACE_EVENT_CLONE && tgid(child) == t.pid {
 			c.pid = t.pid // a thread (clone3 hides its flags behind a pointer)
+		}
+		if c.pid == child {
+			// The new process's code has the parent's traps: in the same
+			// pages (vfork, CLONE_VM) or a copy of them.
+			a, _ := syscalls.DecodeClone(syscalls.Nr(t.entry.Orig_rax), tracee.SyscallArgs(&t.entry), tracee.Memory(t.tid))
+			if st.Event() == unix.PTRACE_EVENT_VFORK || a.Flags&syscalls.CloneVM != 0 {
+				r.traps[child] = r.trapsOf(t.pid)
+			} else {
+				r.traps[child] = r.trapsOf(t.pid).Clone()
+			}
 		}
 		nt := &trace.Event{Kind: trace.KindNewTask, Tid: int32(t.tid), Ret: int64(child)}
 		if c.pid == child {
@@ -793,6 +806,11 @@ func (r *recorder) signal(t *task, sig int) error {
 		}
 		return r.deliver(t, &regs, &si, 0)
 	}
+	if sig == int(unix.SIGTRAP) {
+		if site, d, ok := r.trapsOf(t.pid).At(t.tid, regs.Rip); ok {
+			return r.rdrandTrap(t, &regs, site, d)
+		}
+	}
 	if sig == int(unix.SIGSYS) && si.Code() == sysSeccomp && si.Errno() == seccomp.TrapI386 {
 		return r.i386Syscall(t, &regs)
 	}
@@ -936,14 +954,4 @@ func (r *recorder) rdtsc(t *task, regs *ptrace.Regs, n int, isRdtscp bool) error
 	}
 	t.resumeRegs = *regs
 	return r.gone(t, ptrace.Cont(t.tid, 0))
-}
-
-// checkRdrand warns about RDRAND/RDSEED in an executable file mapping.
-func (r *recorder) checkRdrand(m trace.Mapping) {
-	if m.Prot&unix.PROT_EXEC == 0 || m.File == "" {
-		return
-	}
-	for _, f := range r.rdrand.scan(filepath.Join(r.files.dir, m.File), m.Name, m.Offset, m.End-m.Start) {
-		r.warn("rdrand:"+f, "%s: the CPU's random numbers cannot be recorded here; replay diverges if it runs", f)
-	}
 }

@@ -69,7 +69,6 @@ func (r *recorder) fileMapping(t *task, addr uint64, a [6]uint64) (trace.Mapping
 			return m, err
 		}
 	}
-	r.checkRdrand(m)
 	return m, nil
 }
 

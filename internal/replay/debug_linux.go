@@ -225,6 +225,7 @@ func (s *Session) ReadMem(addr uint64, buf []byte) error {
 			buf[a-addr] = orig
 		}
 	}
+	s.r.traps[s.r.debugPid].Hide(addr, buf)
 	return nil
 }
 

@@ -118,6 +118,8 @@ type replayer struct {
 	watchGen    int          // bumped on every watchpoint change
 	catch       map[int]bool // caught syscalls (nil: none)
 	objects     objects      // working copies of shared objects
+	// traps are the RDRAND/RDSEED traps of each process (recorded pid).
+	traps map[int32]tracee.Traps
 	catchAll    bool
 	detached    bool
 	quit        bool
@@ -142,7 +144,7 @@ func Replay(opt Options) (*Result, error) {
 		fmt.Fprintf(opt.Stderr, "rewind: warning: this machine differs from the recording one (%s); a program that checks CPU features may diverge\n", d)
 	}
 	r := &replayer{opt: opt, rd: rd, tasks: map[int32]*rtask{}, breakpoints: map[uint64]byte{}, stashed: map[int][]ptrace.Stop{},
-		exeOf: map[int32]string{}, auxvOf: map[int32][]byte{}}
+		exeOf: map[int32]string{}, auxvOf: map[int32][]byte{}, traps: map[int32]tracee.Traps{}}
 	err = ptrace.Run(func() error {
 		err := r.run()
 		for _, t := range r.tasks {
@@ -319,6 +321,10 @@ func (r *replayer) rebuild(t *rtask, ev *trace.Event) error {
 			return fmt.Errorf("restore %d bytes at %#x of task %d: %w", len(data), addr, t.tid, err)
 		}
 	}
+	r.traps[t.pid] = tracee.Traps{}
+	if err := r.setTraps(t, ev); err != nil {
+		return err
+	}
 	if err := tracee.PatchVDSO(t.tid); err != nil {
 		fmt.Fprintf(r.opt.Stderr, "rewind: warning: %v; a program calling its vDSO will diverge\n", err)
 	}
@@ -480,6 +486,8 @@ func (r *replayer) step(ev *trace.Event) error {
 		return r.signal(t, ev)
 	case trace.KindRdtsc:
 		return r.rdtsc(t, ev)
+	case trace.KindRdrand:
+		return r.rdrand(t, ev)
 	case trace.KindTaskExit:
 		return r.taskExit(t, ev)
 	}
@@ -733,7 +741,51 @@ func (r *replayer) mmap(t *rtask, ev *trace.Event) error {
 	if err := r.mapRegion(rem, m); err != nil {
 		return r.diverge(fmt.Sprintf("cannot remake mapping at %#x: %v", m.Start, err))
 	}
-	return rem.Close()
+	if err := rem.Close(); err != nil {
+		return err
+	}
+	return r.setTraps(t, ev)
+}
+
+// setTraps puts the int3s the recorder put in place of RDRAND/RDSEED
+// instructions in the mappings ev made.
+func (r *replayer) setTraps(t *rtask, ev *trace.Event) error {
+	tr := r.traps[t.pid]
+	if tr == nil {
+		tr = tracee.Traps{}
+		r.traps[t.pid] = tr
+	}
+	for _, a := range ev.Traps {
+		if err := tr.Set(t.tid, a); err != nil {
+			return r.diverge(fmt.Sprintf("cannot trap the RDRAND at %#x: %v", a, err))
+		}
+	}
+	return nil
+}
+
+// rdrand replays a trapped RDRAND/RDSEED with its recorded value.
+func (r *replayer) rdrand(t *rtask, ev *trace.Event) error {
+	st, err := r.advance(t)
+	if err != nil {
+		return err
+	}
+	if st.Kind() != ptrace.SignalStop || st.Signal() != int(unix.SIGTRAP) {
+		return r.diverge(fmt.Sprintf("expected RDRAND, got %v", st))
+	}
+	var regs ptrace.Regs
+	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
+		return err
+	}
+	if err := r.checkRegs(&regs, &ev.Regs, "at RDRAND"); err != nil {
+		return err
+	}
+	site, d, ok := r.traps[t.pid].At(t.tid, regs.Rip)
+	if !ok {
+		return r.diverge(fmt.Sprintf("no RDRAND trap at %#x", regs.Rip-1))
+	}
+	regs.Rip = site
+	d.Emulate(&regs, ev.Values[0])
+	return ptrace.SetRegs(t.tid, &regs)
 }
 
 // setrlimit applies a recorded change of the process's own resource limits
@@ -855,6 +907,14 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 	child := &rtask{rec: int32(ev.Ret), tid: int(msg), site: t.site, pid: t.pid}
 	if ev.Flags&trace.FlagNewProcess != 0 {
 		child.pid = child.rec
+		// Its code has the parent's traps: in the same pages (vfork,
+		// CLONE_VM) or a copy.
+		a, _ := syscalls.DecodeClone(syscalls.Nr(t.entry.Orig_rax), tracee.SyscallArgs(&t.entry), tracee.Memory(t.tid))
+		if syscalls.Nr(t.entry.Orig_rax) == unix.SYS_VFORK || a.Flags&syscalls.CloneVM != 0 {
+			r.traps[child.pid] = r.traps[t.pid]
+		} else {
+			r.traps[child.pid] = r.traps[t.pid].Clone()
+		}
 		r.exeOf[child.pid], r.auxvOf[child.pid] = r.exeOf[t.pid], r.auxvOf[t.pid]
 		// A forked child must not inherit the debugger's breakpoints.
 		for a, orig := range r.breakpoints {

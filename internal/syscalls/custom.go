@@ -251,6 +251,7 @@ type CloneArgs struct {
 
 // Clone flags that make the kernel store ids in tracee memory.
 const (
+	CloneVM           = cloneVM
 	CloneParentSetTid = cloneParentSetid
 	CloneChildSetTid  = cloneChildSetid
 )

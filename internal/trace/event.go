@@ -34,11 +34,16 @@ const (
 	KindTaskExit
 	// KindEnd: the recording finished normally.
 	KindEnd
+	// KindRdrand: the task executed an RDRAND/RDSEED that the recorder
+	// trapped (an int3 in place of its first byte, see Traps); Values[0] is
+	// the random value it returned.
+	KindRdrand
 )
 
 var kindNames = map[Kind]string{
 	KindExec: "exec", KindSyscallEntry: "syscall-entry", KindSyscallExit: "syscall-exit",
 	KindSignal: "signal", KindRdtsc: "rdtsc", KindNewTask: "new-task", KindTaskExit: "task-exit", KindEnd: "end",
+	KindRdrand: "rdrand",
 }
 
 func (k Kind) String() string {
@@ -111,6 +116,10 @@ type Event struct {
 	// MemTid: the recorded task whose memory Mem is, when not the event's
 	// own (process_vm_writev into another recorded process); 0 otherwise.
 	MemTid int32
+	// Traps: RDRAND/RDSEED instructions in the mappings made (Exec, mmap's
+	// SyscallExit) whose first byte the recorder replaced with int3; replay
+	// does the same.
+	Traps []uint64
 }
 
 const (
@@ -168,7 +177,7 @@ func appendBytes(b, data []byte) []byte {
 
 func (e *Event) hasRegs() bool {
 	switch e.Kind {
-	case KindExec, KindSyscallEntry, KindSignal, KindRdtsc:
+	case KindExec, KindSyscallEntry, KindSignal, KindRdtsc, KindRdrand:
 		return true
 	}
 	return false
@@ -214,7 +223,12 @@ func (e *Event) Append(b []byte) []byte {
 		b = appendBytes(b, f.Data)
 		b = binary.AppendVarint(b, f.Size)
 	}
-	return binary.AppendVarint(b, int64(e.MemTid))
+	b = binary.AppendVarint(b, int64(e.MemTid))
+	b = binary.AppendUvarint(b, uint64(len(e.Traps)))
+	for _, a := range e.Traps {
+		b = binary.AppendUvarint(b, a)
+	}
+	return b
 }
 
 var errShort = errors.New("event truncated")
@@ -343,6 +357,13 @@ func decodeEvent(b []byte) (Event, []byte, error) {
 		e.Files = append(e.Files, f)
 	}
 	e.MemTid = int32(d.varint())
+	n = d.uvarint()
+	if n > uint64(len(d.b)) {
+		return e, nil, errShort
+	}
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		e.Traps = append(e.Traps, d.uvarint())
+	}
 	return e, d.b, d.err
 }
 

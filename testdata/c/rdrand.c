@@ -1,5 +1,6 @@
 // rdrand contains an RDRAND instruction, executed only with the argument
-// "run". The recorder must report it at record time, naming the function.
+// "run". The recorder traps it and records the value: replay prints the
+// same number.
 #include <stdio.h>
 #include <string.h>
 
