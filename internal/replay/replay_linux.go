@@ -119,11 +119,11 @@ type replayer struct {
 	catch       map[int]bool // caught syscalls (nil: none)
 	objects     objects      // working copies of shared objects
 	// traps are the RDRAND/RDSEED traps of each process (recorded pid).
-	traps map[int32]tracee.Traps
-	catchAll    bool
-	detached    bool
-	quit        bool
-	exited      bool
+	traps    map[int32]tracee.Traps
+	catchAll bool
+	detached bool
+	quit     bool
+	exited   bool
 }
 
 // Replay runs the whole trace without a debugger.
