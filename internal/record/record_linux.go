@@ -182,21 +182,12 @@ func Record(opt Options) (*Result, error) {
 // trapping, and the seccomp filter, all installed from inside the task by
 // remote syscalls before it runs a single instruction of its own.
 func setup(pid int) error {
-	site, err := tracee.SyscallSite(pid)
-	if err != nil {
-		return err
-	}
-	rem, err := tracee.NewRemote(pid, site)
-	if err != nil {
-		return err
-	}
-	if err := tracee.SetTSCTrap(rem); err != nil {
-		return err
-	}
-	if err := seccomp.Install(rem, seccomp.Record()); err != nil {
-		return err
-	}
-	return rem.Close()
+	return tracee.Do(pid, func(rem *tracee.Remote) error {
+		if err := tracee.SetTSCTrap(rem); err != nil {
+			return err
+		}
+		return seccomp.Install(rem, seccomp.Record())
+	})
 }
 
 func (r *recorder) warn(key, format string, args ...any) {

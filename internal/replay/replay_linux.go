@@ -245,19 +245,8 @@ func (r *replayer) spawn(ev *trace.Event) error {
 	t := &rtask{rec: ev.Tid, tid: pid, pid: ev.Tid}
 	r.tasks[ev.Tid] = t
 	// Every task of the tree inherits the filter that stops vsyscalls.
-	site, err := tracee.SyscallSite(pid)
-	if err != nil {
-		return err
-	}
-	rem, err := tracee.NewRemote(pid, site)
-	if err != nil {
-		return err
-	}
-	if err := seccomp.Install(rem, seccomp.Replay()); err != nil {
+	if err := tracee.Do(pid, func(rem *tracee.Remote) error { return seccomp.Install(rem, seccomp.Replay()) }); err != nil {
 		return fmt.Errorf("replay: %w", err)
-	}
-	if err := rem.Close(); err != nil {
-		return err
 	}
 	return r.rebuild(t, ev)
 }
@@ -765,18 +754,8 @@ func (r *replayer) setTraps(t *rtask, ev *trace.Event) error {
 
 // rdrand replays a trapped RDRAND/RDSEED with its recorded value.
 func (r *replayer) rdrand(t *rtask, ev *trace.Event) error {
-	st, err := r.advance(t)
+	regs, err := r.trapStop(t, ev, unix.SIGTRAP, "RDRAND")
 	if err != nil {
-		return err
-	}
-	if st.Kind() != ptrace.SignalStop || st.Signal() != int(unix.SIGTRAP) {
-		return r.diverge(fmt.Sprintf("expected RDRAND, got %v", st))
-	}
-	var regs ptrace.Regs
-	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
-		return err
-	}
-	if err := r.checkRegs(&regs, &ev.Regs, "at RDRAND"); err != nil {
 		return err
 	}
 	site, d, ok := r.traps[t.pid].At(t.tid, regs.Rip)
@@ -1197,19 +1176,26 @@ func (r *replayer) deliverRestoring(t *rtask, sig int, restore uint64) error {
 	return ptrace.WriteMem(t.tid, regs.Rsp+ucSigmaskOffset, b[:])
 }
 
-func (r *replayer) rdtsc(t *rtask, ev *trace.Event) error {
+// trapStop runs t to the fault an emulated instruction (what) raises, sig,
+// and checks the registers there against ev's.
+func (r *replayer) trapStop(t *rtask, ev *trace.Event, sig unix.Signal, what string) (ptrace.Regs, error) {
+	var regs ptrace.Regs
 	st, err := r.advance(t)
 	if err != nil {
-		return err
+		return regs, err
 	}
-	if st.Kind() != ptrace.SignalStop || st.Signal() != int(unix.SIGSEGV) {
-		return r.diverge(fmt.Sprintf("expected rdtsc, got %v", st))
+	if st.Kind() != ptrace.SignalStop || st.Signal() != int(sig) {
+		return regs, r.diverge(fmt.Sprintf("expected %s, got %v", what, st))
 	}
-	var regs ptrace.Regs
 	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
-		return err
+		return regs, err
 	}
-	if err := r.checkRegs(&regs, &ev.Regs, "at rdtsc"); err != nil {
+	return regs, r.checkRegs(&regs, &ev.Regs, "at "+what)
+}
+
+func (r *replayer) rdtsc(t *rtask, ev *trace.Event) error {
+	regs, err := r.trapStop(t, ev, unix.SIGSEGV, "rdtsc")
+	if err != nil {
 		return err
 	}
 	tracee.EmulateRdtsc(&regs, ev.Values, ev.Flags&trace.FlagRdtscp != 0)

@@ -154,6 +154,23 @@ func NewRemote(tid int, site uint64) (*Remote, error) {
 	return r, nil
 }
 
+// Do runs f with a Remote for task tid (its syscall site found in its
+// vDSO) and restores the task afterwards.
+func Do(tid int, f func(*Remote) error) error {
+	site, err := SyscallSite(tid)
+	if err != nil {
+		return err
+	}
+	rem, err := NewRemote(tid, site)
+	if err != nil {
+		return err
+	}
+	if err := f(rem); err != nil {
+		return err
+	}
+	return rem.Close()
+}
+
 // Scratch copies data into the scratch area at offset off and returns its address.
 func (r *Remote) Scratch(off int, data []byte) (uint64, error) {
 	if off+len(data) > scratchSize {
