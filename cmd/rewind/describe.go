@@ -47,6 +47,8 @@ func describe(ev *trace.Event) string {
 			s += fmt.Sprintf(" echo fd %d", ev.Echo)
 		}
 		return s
+	case trace.KindRegs:
+		return fmt.Sprintf("regs set by its tracer: rip %#x", ev.Regs.Rip)
 	case trace.KindRdrand:
 		return fmt.Sprintf("rdrand = %#x at rip %#x", ev.Values[0], ev.Regs.Rip-1)
 	case trace.KindSignal:

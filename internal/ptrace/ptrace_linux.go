@@ -82,6 +82,12 @@ func Seize(tid, opts int) error {
 	return wrap("SEIZE", tid, rawPtrace(unix.PTRACE_SEIZE, tid, 0, uintptr(opts)))
 }
 
+// Interrupt stops a seized tid where it is (PTRACE_EVENT_STOP); a
+// syscall it is blocked in returns to be restarted.
+func Interrupt(tid int) error {
+	return wrap("INTERRUPT", tid, rawPtrace(unix.PTRACE_INTERRUPT, tid, 0, 0))
+}
+
 // Listen leaves tid in its job-control stop, as if untraced, until SIGCONT
 // (it then traps again with PTRACE_EVENT_STOP).
 func Listen(tid int) error       { return wrap("LISTEN", tid, rawPtrace(unix.PTRACE_LISTEN, tid, 0, 0)) }

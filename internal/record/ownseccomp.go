@@ -17,6 +17,10 @@ type skipped struct {
 	ret    int64
 	mem    []trace.MemWrite
 	signal *ptrace.Siginfo
+	// traceeMem: what the call wrote into another recorded task (tracee),
+	// already written (an emulated ptrace POKE).
+	tracee    int32
+	traceeMem []trace.MemWrite
 }
 
 func (t *task) refuse(errno unix.Errno) { t.skip = &skipped{ret: -int64(errno)} }

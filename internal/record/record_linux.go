@@ -65,6 +65,7 @@ const (
 	stInSyscall                  // released into a syscall
 	stExiting                    // PTRACE_EVENT_EXIT seen
 	stStopped                    // in a job-control stop (SIGSTOP...), until SIGCONT
+	stTraced                     // held in a stop for its tracer, a recorded task (ptrace_emu.go)
 )
 
 type task struct {
@@ -96,6 +97,18 @@ type task struct {
 	// restoreArgs puts back the clone arguments rewind changed (see
 	// tracee.StripUntraced), in this task: the caller or the new task.
 	restoreArgs func(tid int) error
+	// ppid is the process's parent (0: rewind).
+	ppid int
+	// Emulated ptrace (ptrace_emu.go): emu is set while another recorded
+	// task traces this one; waiting is the tracer's wait in progress;
+	// heldSiginfo the signal a held tracee is resumed with; exitReport the
+	// exit status its tracer is told; atSignalStop: the task is physically
+	// at a signal-delivery stop its tracer held it in.
+	emu          *emuTrace
+	waiting      *waitReq
+	heldSiginfo  *ptrace.Siginfo
+	exitReport   int
+	atSignalStop bool
 	// detaching: the areas the current shmdt removes (seen at its entry).
 	detaching []trace.Mapping
 }
@@ -117,6 +130,8 @@ type recorder struct {
 	signals forwarder
 	// execing: processes with a thread in execve (see next).
 	execing map[int]bool
+	// reports are the ends of tracees their tracers have yet to wait for.
+	reports map[*task][]*task
 	// traps are the RDRAND/RDSEED traps of each process (rdrand_trap.go).
 	traps map[int]tracee.Traps
 	// objects are the shared objects (shared.go) by file identity.
@@ -162,7 +177,8 @@ func Record(opt Options) (*Result, error) {
 		return nil, err
 	}
 	r := &recorder{opt: opt, w: w, files: files, tasks: map[int]*task{}, warned: map[string]bool{}, cpu: h.CPUIndex,
-		objects: map[fileID]*sharedObject{}, execing: map[int]bool{}, traps: map[int]tracee.Traps{}}
+		objects: map[fileID]*sharedObject{}, execing: map[int]bool{}, traps: map[int]tracee.Traps{},
+		reports: map[*task][]*task{}}
 	for fd := 1; fd <= 2; fd++ {
 		r.outID[fd], _ = statID(fmt.Sprintf("/proc/self/fd/%d", fd))
 	}
@@ -299,6 +315,12 @@ func (r *recorder) grant(t *task) error {
 		}
 		t.exit = nil
 	}
+	if t.atSignalStop {
+		t.atSignalStop = false
+		sig := t.resumeSig
+		t.resumeSig = 0
+		return r.resumeHeldSignal(t, sig)
+	}
 	if err := ptrace.GetRegs(t.tid, &t.resumeRegs); err != nil {
 		return r.gone(t, err)
 	}
@@ -324,6 +346,11 @@ func (r *recorder) gone(t *task, err error) error {
 }
 
 func (r *recorder) handle(st ptrace.Stop) error {
+	if debugRecord {
+		var regs ptrace.Regs
+		ptrace.GetRegs(st.Tid, &regs)
+		fmt.Fprintf(r.opt.Stderr, "rewind: record: %v (sig %d) rip %#x rax %#x orig %#x\n", st, st.Signal(), regs.Rip, regs.Rax, regs.Orig_rax)
+	}
 	t := r.tasks[st.Tid]
 	if t == nil {
 		// A new task can report its first stop before its parent's clone event.
@@ -356,6 +383,13 @@ func (r *recorder) makeReady(t *task) {
 		t.exit = nil
 		return
 	}
+	if t.emu != nil && t.emu.pending != 0 {
+		// Its tracer attached or interrupted it while it was in a syscall.
+		status := t.emu.pending
+		t.emu.pending = 0
+		r.hold(t, holdReady, status)
+		return
+	}
 	t.state = stReady
 	r.ready = append(r.ready, t)
 }
@@ -366,6 +400,9 @@ func (r *recorder) syscallEntry(t *task) error {
 	}
 	if seccomp.InVsyscallPage(t.entry.Rip) {
 		return r.vsyscall(t)
+	}
+	if held, err := r.tracedSyscallEntry(t, &t.entry); held || err != nil {
+		return err
 	}
 	nr := syscalls.Nr(t.entry.Orig_rax)
 	ent := syscalls.Lookup(nr)
@@ -380,6 +417,14 @@ func (r *recorder) syscallEntry(t *task) error {
 	a := tracee.SyscallArgs(&t.entry)
 	switch {
 	case t.skip != nil:
+	case nr == unix.SYS_PTRACE:
+		if err := r.ptraceCall(t, a); err != nil {
+			return err
+		}
+	case nr == unix.SYS_WAIT4 || nr == unix.SYS_WAITID:
+		if err := r.waitCall(t, nr, a); err != nil {
+			return r.gone(t, err)
+		}
 	case ent.Rule == syscalls.Unsupported:
 		if !ent.Quiet {
 			r.warn("sys:"+ent.Name, "%s is not supported (%s); it fails with ENOSYS under rewind", ent.Name, ent.Note)
@@ -470,6 +515,11 @@ func (r *recorder) syscallExit(t *task) error {
 	if err := t.restoreCallArgs(); err != nil {
 		return r.gone(t, err)
 	}
+	if t.waiting != nil {
+		if _, err := r.finishWait(t, &regs, ret); err != nil {
+			return r.gone(t, err)
+		}
+	}
 	ev := &trace.Event{Kind: trace.KindSyscallExit, Tid: int32(t.tid), Nr: int32(nr), Ret: ret}
 	if sk := t.skip; sk != nil {
 		ev.Ret = sk.ret
@@ -484,6 +534,9 @@ func (r *recorder) syscallExit(t *task) error {
 			}
 		}
 		ev.Mem = sk.mem
+		if sk.traceeMem != nil {
+			ev.Mem, ev.MemTid = sk.traceeMem, sk.tracee
+		}
 		if sk.signal != nil {
 			t.pending = append([]ptrace.Siginfo{*sk.signal}, t.pending...)
 		}
@@ -491,6 +544,9 @@ func (r *recorder) syscallExit(t *task) error {
 		t.outputsDue = true
 	}
 	t.exit = ev
+	if held, err := r.tracedSyscallExit(t, ev); held || err != nil {
+		return err
+	}
 	r.makeReady(t)
 	return nil
 }
@@ -639,10 +695,12 @@ func (r *recorder) event(t *task, st ptrace.Stop) error {
 			r.tasks[child] = c
 		}
 		c.pid = child
+		c.ppid = t.pid
 		c.inherit(t)
 		c.restoreArgs = t.restoreArgs
 		if st.Event() == unix.PTRACE_EVENT_CLONE && tgid(child) == t.pid {
 			c.pid = t.pid // a thread (clone3 hides its flags behind a pointer)
+			c.ppid = t.ppid
 		}
 		if c.pid == child {
 			// The new process's code has the parent's traps: in the same
@@ -693,6 +751,9 @@ func (r *recorder) event(t *task, st ptrace.Stop) error {
 		}
 		return r.gone(t, ptrace.Syscall(t.tid, 0))
 	case unix.PTRACE_EVENT_EXIT:
+		if r.tracedExit(t) {
+			return nil
+		}
 		t.state = stExiting
 		if t.tid == t.pid {
 			// A group leader is reaped only after all its threads: keeping
@@ -737,6 +798,7 @@ func (r *recorder) dropReady(t *task) {
 func (r *recorder) taskExited(t *task, st ptrace.Stop) error {
 	r.release(t)
 	r.dropReady(t)
+	r.traceeExited(t, int(st.Status))
 	delete(r.tasks, t.tid)
 	if t.tid == r.leader {
 		r.result.Status = st.Status
@@ -901,6 +963,10 @@ func isFault(sig int) bool {
 }
 
 func (r *recorder) deliver(t *task, regs *ptrace.Regs, si *ptrace.Siginfo, flags uint32) error {
+	if t.emu != nil {
+		t.atSignalStop = true
+		return r.tracedSignal(t, regs, si, flags)
+	}
 	if stopsByDefault(t.tid, si.Signo()) {
 		flags |= trace.FlagJobStop
 	}
@@ -946,3 +1012,6 @@ func (r *recorder) rdtsc(t *task, regs *ptrace.Regs, n int, isRdtscp bool) error
 	t.resumeRegs = *regs
 	return r.gone(t, ptrace.Cont(t.tid, 0))
 }
+
+// debugRecord, set by REWIND_DEBUG_RECORD=1, logs every stop the recorder handles.
+var debugRecord = os.Getenv("REWIND_DEBUG_RECORD") == "1"

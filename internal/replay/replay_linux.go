@@ -78,6 +78,7 @@ type rtask struct {
 	inKernel bool
 	execDone bool   // the current syscall was an execve already completed
 	vsyscall bool   // the current syscall is a vsyscall (seccomp stop)
+	atEntry  bool   // held at a syscall entry for a tracer inside the recording
 	site     uint64 // a syscall instruction in the task's vDSO
 	// stepping: the debugger asked for a single step; stepDone: a step
 	// ended at a syscall, to be reported once the syscall is replayed.
@@ -477,6 +478,8 @@ func (r *replayer) step(ev *trace.Event) error {
 		return r.rdtsc(t, ev)
 	case trace.KindRdrand:
 		return r.rdrand(t, ev)
+	case trace.KindRegs:
+		return r.setRegs(t, ev)
 	case trace.KindTaskExit:
 		return r.taskExit(t, ev)
 	}
@@ -485,8 +488,14 @@ func (r *replayer) step(ev *trace.Event) error {
 
 func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 	name := syscalls.Name(int(ev.Nr))
-	st, err := r.advance(t)
-	if err != nil {
+	var st ptrace.Stop
+	var err error
+	if t.atEntry {
+		// Already stopped here: its tracer (a recorded task) held it at
+		// this entry (an earlier event) and may have changed its registers.
+		t.atEntry = false
+		st = ptrace.Stop{Tid: t.tid, Status: unix.WaitStatus(uint32(unix.SIGTRAP|0x80)<<8 | 0x7f)}
+	} else if st, err = r.advance(t); err != nil {
 		return err
 	}
 	var regs ptrace.Regs
@@ -500,6 +509,10 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 	}
 	if err := r.checkRegs(&regs, &ev.Regs, "at entry to "+name); err != nil {
 		return err
+	}
+	if ev.Flags&trace.FlagHeld != 0 {
+		t.atEntry = true // held for its tracer; the call itself comes later
+		return nil
 	}
 	t.entry = regs
 	t.execDone = false
@@ -1035,6 +1048,11 @@ func (r *replayer) signal(t *rtask, ev *trace.Event) error {
 	var err error
 	var restore uint64
 	var ok bool
+	if ev.Flags&trace.FlagResume != 0 {
+		// The task is held at a signal-delivery stop (an earlier held
+		// signal) and its tracer lets it go with this signal.
+		return r.resumeHeld(t, ev, sig)
+	}
 	if ev.Flags&trace.FlagSyncSignal != 0 {
 		st, err = r.advance(t)
 	} else {
@@ -1078,6 +1096,9 @@ func (r *replayer) signal(t *rtask, ev *trace.Event) error {
 	if err := ptrace.SetSiginfo(t.tid, &si); err != nil {
 		return err
 	}
+	if ev.Flags&trace.FlagHeld != 0 {
+		return nil // its tracer (a recorded task) decides, in a later event
+	}
 	if ok {
 		return r.deliverRestoring(t, sig, restore)
 	}
@@ -1089,6 +1110,30 @@ func (r *replayer) signal(t *rtask, ev *trace.Event) error {
 		t.resumeSig = sig
 	}
 	return nil
+}
+
+// resumeHeld lets a task held at a signal-delivery stop go with sig, as its
+// tracer inside the recording did.
+func (r *replayer) resumeHeld(t *rtask, ev *trace.Event, sig int) error {
+	var regs ptrace.Regs
+	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
+		return err
+	}
+	if err := r.checkRegs(&regs, &ev.Regs, "resuming with "+unix.SignalName(unix.Signal(sig))); err != nil {
+		return err
+	}
+	si := ptrace.Siginfo(ev.Siginfo)
+	if err := ptrace.SetSiginfo(t.tid, &si); err != nil {
+		return err
+	}
+	t.resumeSig = sig
+	return nil
+}
+
+// setRegs replays a tracer's register write into a stopped task.
+func (r *replayer) setRegs(t *rtask, ev *trace.Event) error {
+	regs := ev.Regs
+	return ptrace.SetRegs(t.tid, &regs)
 }
 
 // tempMaskPtr returns where the last syscall's temporary signal mask is,

@@ -120,7 +120,7 @@ var table = [...]Entry{
 	99: {Name: "sysinfo", Rule: Emulate, Out: fixed(0, 112)},
 
 	100: {Name: "times", Rule: Emulate, Out: fixed(0, 32)},
-	101: {Name: "ptrace", Rule: Unsupported, Note: "rewind is the tracer"},
+	101: {Name: "ptrace", Rule: Emulate, Note: "rewind is the tracer: the recorder emulates ptrace among recorded tasks (record/ptrace_emu.go)"},
 	102: {Name: "getuid", Rule: Emulate},
 	103: {Name: "syslog", Rule: Emulate, Out: syslogOut},
 	104: {Name: "getgid", Rule: Emulate},

@@ -38,12 +38,15 @@ const (
 	// trapped (an int3 in place of its first byte, see Traps); Values[0] is
 	// the random value it returned.
 	KindRdrand
+	// KindRegs: a tracer inside the recording set the (stopped) task's
+	// general registers to Regs (ptrace SETREGS and the like).
+	KindRegs
 )
 
 var kindNames = map[Kind]string{
 	KindExec: "exec", KindSyscallEntry: "syscall-entry", KindSyscallExit: "syscall-exit",
 	KindSignal: "signal", KindRdtsc: "rdtsc", KindNewTask: "new-task", KindTaskExit: "task-exit", KindEnd: "end",
-	KindRdrand: "rdrand",
+	KindRdrand: "rdrand", KindRegs: "regs",
 }
 
 func (k Kind) String() string {
@@ -138,6 +141,13 @@ const (
 	// FlagJobStop (Signal): the signal stopped the process (job control);
 	// replay, which needs no stop, does not deliver it.
 	FlagJobStop
+	// FlagHeld (Signal): the task, traced by another recorded task, stopped
+	// for this signal and was held there for its tracer: replay brings it
+	// to the stop and does not deliver the signal.
+	FlagHeld
+	// FlagResume (Signal): the held task resumes from its stop delivering
+	// this signal, as its tracer chose.
+	FlagResume
 )
 
 const regsSize = 27 * 8
@@ -153,6 +163,16 @@ func regsSlice(r *unix.PtraceRegs) []*uint64 {
 	return []*uint64{&r.R15, &r.R14, &r.R13, &r.R12, &r.Rbp, &r.Rbx, &r.R11, &r.R10, &r.R9, &r.R8,
 		&r.Rax, &r.Rcx, &r.Rdx, &r.Rsi, &r.Rdi, &r.Orig_rax, &r.Rip, &r.Cs, &r.Eflags, &r.Rsp,
 		&r.Ss, &r.Fs_base, &r.Gs_base, &r.Ds, &r.Es, &r.Fs, &r.Gs}
+}
+
+// RegsBytes encodes registers as the kernel's struct user_regs_struct.
+func RegsBytes(r *unix.PtraceRegs) []byte { return appendRegs(make([]byte, 0, regsSize), r) }
+
+// RegsFromBytes decodes a struct user_regs_struct.
+func RegsFromBytes(r *unix.PtraceRegs, b []byte) {
+	for i, p := range regsSlice(r) {
+		*p = binary.LittleEndian.Uint64(b[i*8:])
+	}
 }
 
 // RegNames names the registers in the order regsSlice lists them.
@@ -177,7 +197,7 @@ func appendBytes(b, data []byte) []byte {
 
 func (e *Event) hasRegs() bool {
 	switch e.Kind {
-	case KindExec, KindSyscallEntry, KindSignal, KindRdtsc, KindRdrand:
+	case KindExec, KindSyscallEntry, KindSignal, KindRdtsc, KindRdrand, KindRegs:
 		return true
 	}
 	return false
@@ -307,11 +327,8 @@ func decodeEvent(b []byte) (Event, []byte, error) {
 		e.Echo = ec[0]
 	}
 	if e.hasRegs() {
-		rb := d.bytes(regsSize)
-		if rb != nil {
-			for i, p := range regsSlice(&e.Regs) {
-				*p = binary.LittleEndian.Uint64(rb[i*8:])
-			}
+		if rb := d.bytes(regsSize); rb != nil {
+			RegsFromBytes(&e.Regs, rb)
 		}
 	}
 	for i := range e.Values {
