@@ -189,3 +189,37 @@ func TestParentDiesFirst(t *testing.T) {
 		t.Fatalf("recording: exit %d, %q, %q", rec.Code, rec.Stdout, rec.Stderr)
 	}
 }
+
+// TestProgramSignalsItsGroup: a program that signals its own process group
+// (kill(0, sig)) reaches the recorder too, which shares the group; the
+// recorder must neither die of it nor pass it on, and the trace must be
+// complete. rewind runs in a group of its own here, so that the test does
+// not receive the signals either.
+func TestProgramSignalsItsGroup(t *testing.T) {
+	env.Need(t)
+	dir := filepath.Join(t.TempDir(), "trace")
+	run := func(args ...string) (string, string, int) {
+		cmd := exec.Command(env.Rewind, args...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return out.String(), errb.String(), ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), errb.String(), 0
+	}
+	out, errs, code := run("record", "-o", dir, env.Progs["killgroup"])
+	if code != 128+int(syscall.SIGABRT) || out != "handled 10\n" || strings.Contains(errs, "goroutine") {
+		t.Fatalf("record: exit %d, %q, %q", code, out, errs)
+	}
+	for i := 0; i < 2; i++ {
+		rout, rerrs, rcode := run("replay", "-a", dir)
+		if rcode != code || rout != out || strings.Contains(rerrs, "incomplete") {
+			t.Fatalf("replay %d: exit %d, %q, %q", i+1, rcode, rout, rerrs)
+		}
+	}
+}
