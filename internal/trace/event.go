@@ -303,6 +303,9 @@ func (d *decoder) blob() []byte {
 		d.err = errShort
 		return nil
 	}
+	if n == 0 {
+		return nil
+	}
 	return d.bytes(int(n))
 }
 

@@ -26,6 +26,14 @@ func sampleEvents() []Event {
 		{Kind: KindSignal, Tid: 101, Regs: regs, Siginfo: si, Flags: FlagSyncSignal},
 		{Kind: KindRdtsc, Tid: 101, Regs: regs, Values: [3]uint64{1, 2, 3}, Flags: FlagRdtscp},
 		{Kind: KindTaskExit, Tid: 101, Ret: 0x2a00},
+		{Kind: KindSyscallExit, Tid: 100, Nr: 1, Ret: 8, MemTid: 102,
+			Mem:   []MemWrite{{Addr: 0x2000, Data: []byte("poked")}},
+			Files: []FileWrite{{File: "3-shm", Off: 4096, Data: []byte("page"), Size: 8192}, {File: "3-shm", Size: -1}}},
+		{Kind: KindSyscallExit, Tid: 100, Nr: 9, Ret: 0x7f0000000000, Traps: []uint64{0x7f0000000123, 0x7f0000000456},
+			Maps: []Mapping{{Start: 0x7f0000000000, End: 0x7f0000001000, Prot: 5, Flags: 2, File: "4-lib", Name: "/lib/y"}}},
+		{Kind: KindRdrand, Tid: 100, Regs: regs, Values: [3]uint64{0xdeadbeef}},
+		{Kind: KindRegs, Tid: 102, Regs: regs},
+		{Kind: KindSignal, Tid: 102, Regs: regs, Siginfo: si, Flags: FlagHeld | FlagSyncSignal},
 	}
 }
 
