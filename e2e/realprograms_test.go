@@ -166,3 +166,35 @@ func TestJavaVersion(t *testing.T) {
 		t.Fatalf("recording: exit %d\n%s\n%s", rec.Code, rec.Stdout, rec.Stderr)
 	}
 }
+
+// TestAddressSanitizerLeak: LeakSanitizer, in every ASan build, stops the
+// world at exit with ptrace from a task of its own and reads every thread's
+// registers; rewind emulates that ptrace.
+func TestAddressSanitizerLeak(t *testing.T) {
+	env.Need(t)
+	need(t, "gcc")
+	src := script(t, "leak.c", `
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+static void *worker(void *a) { return malloc(10); }
+int main(void) {
+	pthread_t t;
+	void *r;
+	pthread_create(&t, 0, worker, 0);
+	pthread_join(t, &r);
+	void *lost = malloc(77);
+	lost = 0;
+	printf("done %p\n", lost);
+	return 0;
+}
+`)
+	bin := filepath.Join(t.TempDir(), "leak")
+	if out, err := exec.Command("gcc", "-g", "-fsanitize=address", "-o", bin, src).CombinedOutput(); err != nil {
+		t.Skipf("no AddressSanitizer here: %v\n%s", err, out)
+	}
+	_, rec := env.RecordReplay(t, 3, nil, bin)
+	if rec.Code != 1 || !strings.Contains(rec.Stderr, "77 byte(s) leaked") || strings.Contains(rec.Stderr, "fatal error") {
+		t.Fatalf("recording: exit %d\n%s\n%s", rec.Code, rec.Stdout, rec.Stderr)
+	}
+}
