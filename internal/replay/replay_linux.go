@@ -76,9 +76,12 @@ type rtask struct {
 	// inKernel: the task was resumed into a syscall that runs for real and
 	// its exit stop has not been collected.
 	inKernel bool
-	execDone bool   // the current syscall was an execve already completed
-	vsyscall bool   // the current syscall is a vsyscall (seccomp stop)
-	atEntry  bool   // held at a syscall entry for a tracer inside the recording
+	execDone bool // the current syscall was an execve already completed
+	vsyscall bool // the current syscall is a vsyscall (seccomp stop)
+	atEntry  bool // held at a syscall entry for a tracer inside the recording
+	// launched is the syscall replay is running for real in the task (-1:
+	// none): the only one its seccomp filter's stop may let through.
+	launched int
 	site     uint64 // a syscall instruction in the task's vDSO
 	// stepping: the debugger asked for a single step; stepDone: a step
 	// ended at a syscall, to be reported once the syscall is replayed.
@@ -243,7 +246,7 @@ func (r *replayer) spawn(ev *trace.Event) error {
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
-	t := &rtask{rec: ev.Tid, tid: pid, pid: ev.Tid}
+	t := &rtask{rec: ev.Tid, tid: pid, pid: ev.Tid, launched: -1}
 	r.tasks[ev.Tid] = t
 	// Every task of the tree inherits the filter that stops vsyscalls.
 	if err := tracee.Do(pid, func(rem *tracee.Remote) error { return seccomp.Install(rem, seccomp.Replay()) }); err != nil {
@@ -558,6 +561,7 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 	if t.restoreArgs, err = tracee.StripUntraced(t.tid, int(ev.Nr), &regs); err != nil {
 		return err
 	}
+	t.launched = int(ev.Nr)
 	if err := tracee.Enter(t.tid); err != nil {
 		return r.diverge(fmt.Sprintf("re-entering %s: %v", name, err))
 	}
@@ -603,6 +607,7 @@ func (r *replayer) collect(t *rtask) (int64, error) {
 		switch st.Kind() {
 		case ptrace.SyscallStop:
 			t.inKernel = false
+			t.launched = -1
 			var regs ptrace.Regs
 			if err := ptrace.GetRegs(t.tid, &regs); err != nil {
 				return 0, err
@@ -896,7 +901,7 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 	if err != nil {
 		return err
 	}
-	child := &rtask{rec: int32(ev.Ret), tid: int(msg), site: t.site, pid: t.pid}
+	child := &rtask{rec: int32(ev.Ret), tid: int(msg), site: t.site, pid: t.pid, launched: -1}
 	if ev.Flags&trace.FlagNewProcess != 0 {
 		child.pid = child.rec
 		// Its code has the parent's traps: in the same pages (vfork,
@@ -1008,6 +1013,15 @@ func (r *replayer) exec(t *rtask, ev *trace.Event) error {
 		switch {
 		case st.Tid == t.tid && st.Kind() == ptrace.SyscallStop && !sawExec:
 			// entering execve (or the stale exit report of the SYSEMU stop)
+		case st.Tid == t.tid && st.Kind() == ptrace.SeccompStop && !sawExec:
+			// replay's filter: the execve replay runs (anything else stops)
+			var regs ptrace.Regs
+			if err := ptrace.GetRegs(t.tid, &regs); err != nil {
+				return err
+			}
+			if syscalls.Nr(regs.Orig_rax) != unix.SYS_EXECVE {
+				return r.diverge(fmt.Sprintf("task %d tried to run %s instead of execve", t.tid, syscalls.Name(syscalls.Nr(regs.Orig_rax))))
+			}
 		case st.Tid == main.tid && st.Kind() == ptrace.EventStop && st.Event() == unix.PTRACE_EVENT_EXEC:
 			sawExec = true
 		case st.Tid == main.tid && st.Kind() == ptrace.SyscallStop && sawExec:
@@ -1034,12 +1048,49 @@ func (r *replayer) exec(t *rtask, ev *trace.Event) error {
 }
 
 // wait returns the next stop of tid, first from those an exec put aside.
+//
+// Replay's seccomp filter traps every syscall a tracee really makes (see
+// seccomp.Replay): the one replay started for it (launched) goes on; any
+// other is refused with an error, so no tracee runs a syscall replay did
+// not decide to run. A vsyscall stop is returned to the caller.
 func (r *replayer) wait(tid int) (ptrace.Stop, error) {
-	if q := r.stashed[tid]; len(q) > 0 {
-		r.stashed[tid] = q[1:]
-		return q[0], nil
+	for {
+		var st ptrace.Stop
+		var err error
+		if q := r.stashed[tid]; len(q) > 0 {
+			r.stashed[tid] = q[1:]
+			st = q[0]
+		} else if st, err = ptrace.Wait(tid); err != nil {
+			return st, err
+		}
+		if st.Kind() != ptrace.SeccompStop {
+			return st, nil
+		}
+		var regs ptrace.Regs
+		if err := ptrace.GetRegs(tid, &regs); err != nil {
+			return st, err
+		}
+		if seccomp.InVsyscallPage(regs.Rip) {
+			return st, nil
+		}
+		if err := r.allowReal(tid, regs.Orig_rax); err != nil {
+			return st, err
+		}
+		if err := ptrace.Syscall(tid, 0); err != nil {
+			return st, err
+		}
 	}
-	return ptrace.Wait(tid)
+}
+
+// allowReal checks that the syscall nr task tid is about to run for real is
+// the one replay started for it.
+func (r *replayer) allowReal(tid int, nr uint64) error {
+	for _, t := range r.tasks {
+		if t.tid == tid && t.launched == syscalls.Nr(nr) && t.launched >= 0 {
+			return nil
+		}
+	}
+	return r.diverge(fmt.Sprintf("task %d tried to run %s, which replay did not start: stopped", tid, syscalls.Name(syscalls.Nr(nr))))
 }
 
 func (r *replayer) signal(t *rtask, ev *trace.Event) error {
@@ -1284,6 +1335,14 @@ func (r *replayer) taskExit(t *rtask, ev *trace.Event) error {
 				return err
 			}
 		}
+	} else if want.Signaled() && t.launched != unix.SYS_EXIT && t.launched != unix.SYS_EXIT_GROUP {
+		// Killed from outside while in a syscall replay runs for real (the
+		// recorder kills processes that outlive the first): end it there.
+		if err := r.processDeath(t); err != nil {
+			return err
+		}
+		unix.RawSyscall(unix.SYS_TKILL, uintptr(t.tid), uintptr(unix.SIGKILL), 0)
+		r.killedAsync = true
 	}
 	for {
 		st, err := r.wait(t.tid)

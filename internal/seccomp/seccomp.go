@@ -6,7 +6,8 @@
 // refuse them by name. Replay runs tracees under PTRACE_SYSEMU, which stops
 // at every syscall before seccomp runs, so it needs a filter only for what
 // SYSEMU does not see: calls into the legacy vsyscall page, which the kernel
-// emulates without a syscall instruction (Replay).
+// emulates without a syscall instruction, and any syscall a task would
+// really run (Replay).
 package seccomp
 
 import (
@@ -89,17 +90,16 @@ func Record() Program {
 // VsyscallPage is where the legacy vsyscall page is mapped.
 const VsyscallPage = 0xffffffffff600000
 
-// Replay traps calls into the vsyscall page and allows everything else.
+// Replay traps every syscall a replayed task really makes to the replayer.
+// Emulated syscalls never get here (PTRACE_SYSEMU skips them before
+// seccomp runs), so what stops is a call replay itself runs (a real mmap,
+// clone, exit, a remote syscall), which the replayer lets go, a vsyscall,
+// which it emulates, or anything else, which it refuses. It is the second
+// wall between a replayed trace and the world: a task that escaped the
+// tracer (a crafted CLONE_UNTRACED) would have no tracer, and a filter's
+// trace action without one fails every syscall with ENOSYS.
 func Replay() Program {
-	return Program{
-		{ldAbsW, 0, 0, offIPHi},
-		{jeqK, 0, 3, VsyscallPage >> 32},
-		{ldAbsW, 0, 0, offIPLo},
-		{andK, 0, 0, 0xfffff000},
-		{jeqK, 1, 0, VsyscallPage & 0xffffffff},
-		{retK, 0, 0, RetAllow},
-		{retK, 0, 0, RetTrace},
-	}
+	return Program{{retK, 0, 0, RetTrace}}
 }
 
 // InVsyscallPage reports whether rip is in the vsyscall page: a seccomp stop

@@ -359,6 +359,25 @@ static int stw_tracer(void *arg) {
 	syscall(SYS_close, fd);
 	for (int i = 0; i < s->nlisted; i++) {
 		int tid = s->listed[i];
+		if (tid == s->pid) {
+			/* The main thread waits for this task: attach once it is in
+			 * wait4 (its /proc syscall line starts with 61), whatever the
+			 * scheduler ran first. */
+			char sys[48];
+			memcpy(sys, path, k);
+			memcpy(sys + k, "/task/", 6);
+			memcpy(sys + k + 6, path + 6, k - 6);
+			memcpy(sys + k + 6 + (k - 6), "/syscall", 9);
+			for (int tries = 0; tries < 100000; tries++) {
+				char line[8] = {0};
+				int sfd = (int)syscall(SYS_openat, AT_FDCWD, sys, O_RDONLY);
+				if (sfd < 0) break;
+				long got = syscall(SYS_read, sfd, line, sizeof line - 1);
+				syscall(SYS_close, sfd);
+				if (got >= 3 && line[0] == '6' && line[1] == '1' && line[2] == ' ') break;
+				syscall(SYS_sched_yield);
+			}
+		}
 		long r = syscall(SYS_ptrace, PTRACE_ATTACH, tid, 0, 0);
 		if (r != 0) {
 			s->attach_err[i] = 1;
