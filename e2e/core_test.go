@@ -189,10 +189,17 @@ func TestBadTraces(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			for _, cmd := range []string{"replay", "dump"} {
+			for _, cmd := range []string{"replay", "dump", "replay-debugger"} {
 				args := []string{cmd, c.dir}
-				if cmd == "replay" {
+				switch cmd {
+				case "replay":
 					args = []string{cmd, "-a", c.dir}
+				case "replay-debugger":
+					if name == "truncated" {
+						continue // replays under a debugger up to its end
+					}
+					// The same message before any debugger is started.
+					args = []string{"replay", "-s", "0", c.dir}
 				}
 				o := env.Run(t, nil, args...)
 				if o.Code != 1 || !strings.Contains(o.Stderr, c.want) {

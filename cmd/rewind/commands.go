@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/rewind-dbg/rewind/internal/gdbserver"
@@ -35,6 +36,53 @@ func takeValue(args []string, i int, short, long string) (string, int, bool, err
 		return a[len(short):], i, true, nil
 	}
 	return "", i, false, nil
+}
+
+// countEvents reads a whole trace and returns its number of events, or the
+// error that stops it (a corrupt block, an incomplete trace).
+func countEvents(dir string) (int, error) {
+	rd, err := trace.Open(dir)
+	if err != nil {
+		return 0, err
+	}
+	defer rd.Close()
+	for {
+		if _, err := rd.Next(); err == io.EOF {
+			return rd.Count(), nil
+		} else if errors.Is(err, trace.ErrIncomplete) {
+			return rd.Count(), nil
+		} else if err != nil {
+			return 0, err
+		}
+	}
+}
+
+// replayArg is what 'rewind replay' needs to find dir: nothing for the
+// newest trace in the trace root.
+func replayArg(dir string) string {
+	if filepath.Dir(dir) == filepath.Clean(traceRoot()) {
+		return ""
+	}
+	return " " + dir
+}
+
+// recorded reports whether dir holds at least one event.
+func recorded(dir string) bool {
+	rd, err := trace.Open(dir)
+	if err != nil {
+		return false
+	}
+	defer rd.Close()
+	_, err = rd.Next()
+	return err == nil
+}
+
+// removeContents empties a directory the user named with -o.
+func removeContents(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		os.RemoveAll(filepath.Join(dir, e.Name()))
+	}
 }
 
 func cmdRecord(args []string) error {
@@ -78,6 +126,11 @@ func cmdRecord(args []string) error {
 		return fail(2, "record: no program given (usage: rewind record [-o DIR] [-w] PROG [ARGS...])")
 	}
 	argv := args[i:]
+	// Nothing is created for a program that cannot be run.
+	if _, err := exec.LookPath(argv[0]); err != nil {
+		return fail(127, "cannot record %s: %v", argv[0], errors.Unwrap(err))
+	}
+	created := dir == ""
 	if dir == "" {
 		var err error
 		if dir, err = newTraceDir(argv[0]); err != nil {
@@ -98,7 +151,19 @@ func cmdRecord(args []string) error {
 		}
 		f.Close()
 	}
+	// rr's words, and how to replay.
+	fmt.Fprintf(os.Stderr, "rewind: Saving execution to trace directory `%s' (replay it with: rewind replay%s).\n", abs, replayArg(abs))
 	res, err := record.Record(record.Options{Dir: abs, Argv: argv, Env: os.Environ(), Stderr: os.Stderr, Version: version, Wait: wait})
+	if err != nil && (res == nil || res.Events == 0) && !recorded(abs) {
+		// Nothing was recorded: leave nothing behind, and latest-trace
+		// where it was.
+		if created {
+			os.RemoveAll(abs)
+		} else {
+			removeContents(abs)
+		}
+		return err
+	}
 	setLatest(abs)
 	if err != nil {
 		return err
@@ -181,6 +246,15 @@ func cmdReplay(args []string) error {
 	dir, err := resolveTrace(dir)
 	if err != nil {
 		return err
+	}
+	if gotoEvent > 0 {
+		n, err := countEvents(dir)
+		if err != nil {
+			return fail(1, "%v", err)
+		}
+		if gotoEvent > n {
+			return fail(1, "replay: -g %d: the trace has %d events (see 'rewind dump')", gotoEvent, n)
+		}
 	}
 	opt := replay.Options{Dir: dir, Stdout: os.Stdout, Stderr: os.Stderr, Goto: gotoEvent, Follow: follow}
 	var gdb *exec.Cmd
@@ -316,7 +390,7 @@ func dirSize(dir string) int64 {
 	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			if info, err := d.Info(); err == nil {
-				if st, ok := info.Sys().(*unix.Stat_t); ok {
+				if st, ok := info.Sys().(*syscall.Stat_t); ok {
 					total += st.Blocks * 512
 				}
 			}

@@ -18,21 +18,83 @@ const rrVersion = "5.9.0"
 const usage = `rewind - record and replay Linux x86-64 programs
 
 Usage:
-  rewind record [-o DIR] PROG [ARGS...]   record PROG (found in PATH) into a new trace
-  rewind replay -a [DIR]                  replay a trace without a debugger (default: latest)
-  rewind dump [DIR]                       print a trace's events, one per line
-  rewind ps [DIR]                         list the recorded processes: pid, parent, exit status, command
-  rewind pack [DIR]                       copy the system files a trace hard-links, making it self-contained
-  rewind ls                               list the traces in the trace root, newest last
-  rewind --version                        print the version
-  rewind help                             this text
+  rewind record [-o DIR] [-w] PROG [ARGS...]
+                                  record PROG (found in PATH) into a new trace
+  rewind replay [DIR] [-- GDB-ARGS...]
+                                  replay a trace under gdb (default: the latest)
+  rewind replay -s PORT [DIR]     replay serving a debugger on 127.0.0.1:PORT (0: any)
+  rewind replay -a [DIR]          replay without a debugger, re-emitting the output
+  rewind dump [DIR]               print a trace's events, one per line
+  rewind ps [DIR]                 list the recorded processes
+  rewind pack [DIR]               make a trace self-contained
+  rewind ls                       list the traces in the trace root, newest last
+  rewind --version                print the version
+  rewind help [COMMAND]           this text, or a command's
 
 rr spellings are accepted: record --output-trace-dir DIR, replay --autopilot,
-'rewind PROG ARGS' records, 'rewind DIR' replays.
+--dbgport, --onprocess, 'rewind PROG ARGS' records, 'rewind DIR' replays.
 
 Traces live in $REWIND_TRACE_DIR, else $_RR_TRACE_DIR, else
 ${XDG_DATA_HOME:-~/.local/share}/rewind; 'latest-trace' names the newest.
 `
+
+// commandUsage is each command's --help.
+var commandUsage = map[string]string{
+	"record": `Usage: rewind record [-o DIR] [-w] PROG [ARGS...]
+
+Runs PROG under recording; its stdin, stdout and stderr pass through and
+rewind exits with its status (128+N if signal N killed it).
+  -o, --output-trace-dir DIR   write the trace to DIR (default: a new
+                               directory in the trace root, and latest-trace)
+  -w, --wait                   record until every process ends, not just the
+                               first (processes that outlive it are killed)
+  --print-trace-dir=FD         write the trace directory to file descriptor FD
+`,
+	"replay": `Usage: rewind replay [-a] [-s PORT] [-g EVENT] [-p PID|PROG] [DIR] [-- GDB-ARGS...]
+
+Replays DIR (default: the latest trace). Without -a or -s, starts gdb on it.
+  -a, --autopilot          no debugger: re-emit the program's output and exit
+                           with its recorded status (1 on divergence)
+  -s, --dbgport PORT       only serve the debugger protocol on 127.0.0.1:PORT
+                           (0: any free port) and print rr's 'Launch debugger
+                           with' line
+  -g, --goto EVENT         stop first at event EVENT (see 'rewind dump')
+  -p, --onprocess PID|PROG debug that recorded process (see 'rewind ps')
+  -- GDB-ARGS              passed to gdb
+`,
+	"dump": `Usage: rewind dump [DIR]
+
+Prints the trace's events, one per line: event number, task, what happened.
+`,
+	"ps": `Usage: rewind ps [DIR]
+
+Lists the recorded processes: pid, parent pid, exit status, command line.
+`,
+	"pack": `Usage: rewind pack [DIR]
+
+Replaces the trace's hard links to system files by copies, so that the trace
+survives their upgrade and can be moved to another machine.
+`,
+	"ls": `Usage: rewind ls
+
+Lists the traces in the trace root, newest last, with size and command line.
+`,
+}
+
+// helpRequested reports whether a command's arguments ask for its usage
+// (before any program or trace argument: 'rewind record prog --help' is
+// prog's).
+func helpRequested(args []string) bool {
+	for _, a := range args {
+		switch {
+		case a == "-h" || a == "--help":
+			return true
+		case a == "--" || !strings.HasPrefix(a, "-"):
+			return false
+		}
+	}
+	return false
+}
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -71,6 +133,10 @@ func dispatch(args []string) error {
 		fmt.Fprint(os.Stderr, usage)
 		return fail(2, "")
 	}
+	if u, ok := commandUsage[args[0]]; ok && helpRequested(args[1:]) {
+		fmt.Print(u)
+		return nil
+	}
 	switch args[0] {
 	case "record":
 		return cmdRecord(args[1:])
@@ -94,6 +160,10 @@ func dispatch(args []string) error {
 		fmt.Printf("rewind version %s\n", version)
 		return nil
 	case "help", "-h", "--help":
+		if len(args) > 1 && commandUsage[args[1]] != "" {
+			fmt.Print(commandUsage[args[1]])
+			return nil
+		}
 		fmt.Print(usage)
 		return nil
 	}

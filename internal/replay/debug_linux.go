@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 
 	"github.com/rewind-dbg/rewind/internal/ptrace"
@@ -425,6 +426,9 @@ func Executable(dir, follow string) (string, error) {
 	first := ""
 	for {
 		ev, err := rd.Next()
+		if err != nil && err != io.EOF && !errors.Is(err, trace.ErrIncomplete) {
+			return "", err // a corrupt trace says so, as replay -a does
+		}
 		if err != nil {
 			if first != "" && follow == "" {
 				return first, nil

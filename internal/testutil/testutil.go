@@ -131,11 +131,12 @@ func (e *Env) Run(t *testing.T, env []string, args ...string) Outcome {
 	return Outcome{out.String(), errb.String(), code}
 }
 
-// WithoutWarnings drops rewind's own warning lines from stderr.
+// WithoutWarnings drops rewind's own warning lines, and record's line
+// saying where the trace goes, from stderr.
 func WithoutWarnings(s string) string {
 	var keep []string
 	for _, l := range strings.SplitAfter(s, "\n") {
-		if !strings.HasPrefix(l, "rewind: warning:") {
+		if !strings.HasPrefix(l, "rewind: warning:") && !strings.HasPrefix(l, "rewind: Saving execution to trace directory") {
 			keep = append(keep, l)
 		}
 	}
