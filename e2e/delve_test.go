@@ -119,3 +119,29 @@ func buildDlvProg(t *testing.T) string {
 	}
 	return bin
 }
+
+// TestDelveReverseRefused: until reverse execution exists, a reverse
+// command leaves delve where it was and the session usable, and exit ends
+// it cleanly.
+func TestDelveReverseRefused(t *testing.T) {
+	env.Need(t)
+	dlv := findDlv(t)
+	paranoid(t)
+	bin := buildDlvProg(t)
+	dir := filepath.Join(t.TempDir(), "trace")
+	rec := env.Run(t, nil, "record", "-o", dir, bin)
+	m := regexp.MustCompile(`random (\d+)`).FindStringSubmatch(rec.Stdout)
+	if m == nil {
+		t.Fatalf("recording printed %q", rec.Stdout)
+	}
+	out := runDlv(t, dlv, []string{"replay", "--allow-non-terminal-interactive=true", dir},
+		"break main.compute", "continue", "rev next", "next", "print x", "continue", "exit")
+	for _, bad := range []string{"direction change", "could not detach", "Command failed"} {
+		if strings.Contains(out, bad) {
+			t.Fatalf("delve said %q:\n%s", bad, out)
+		}
+	}
+	if !strings.Contains(out, "(dlv) "+m[1]+"\n") || !regexp.MustCompile(`Process \d+ has exited with status 0`).MatchString(out) {
+		t.Fatalf("delve session did not go on after rev next:\n%s", out)
+	}
+}

@@ -293,3 +293,16 @@ func TestGdbGoProgram(t *testing.T) {
 		`(?m)^[* ] 2\s+Thread \d+\.\d+`, // a second thread (which one runs main varies)
 		`\[Inferior 1 \(process \d+\) exited normally\]`)
 }
+
+// TestGdbReverseRefused: rewind does not offer reverse execution yet
+// (qSupported says ReverseContinue-), so gdb refuses reverse commands
+// itself, and the session goes on.
+func TestGdbReverseRefused(t *testing.T) {
+	env.Need(t)
+	out, _ := gdbSession(t, env.Progs["debugme"], nil,
+		"break compute", "continue", "reverse-continue", "reverse-stepi", "next", "print y == 2*x", "kill")
+	mustMatch(t, out,
+		`Target extended-remote does not support this command`,
+		`(?m)^10\s+counter \+= y;`,
+		`\$1 = 1`)
+}

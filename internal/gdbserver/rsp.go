@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 )
 
 // conn frames GDB remote protocol packets: $data#cs, with '+'/'-' acks
@@ -28,6 +29,9 @@ type conn struct {
 func newConn(c net.Conn) *conn {
 	return &conn{c: c, r: bufio.NewReaderSize(c, 64*1024), w: bufio.NewWriterSize(c, 64*1024)}
 }
+
+// debugRSP, set by REWIND_DEBUG_RSP=1, logs every packet on stderr.
+var debugRSP = os.Getenv("REWIND_DEBUG_RSP") == "1"
 
 // errMalformed is a packet that could not be framed; the client gets '-'.
 var errMalformed = errors.New("malformed packet")
@@ -89,12 +93,18 @@ func (c *conn) readPacket() (string, error) {
 				return "", err
 			}
 		}
+		if debugRSP {
+			fmt.Fprintf(os.Stderr, "rewind: rsp <- %q\n", data)
+		}
 		return string(data), nil
 	}
 }
 
 // writePacket sends a packet and, before no-ack mode, waits for its ack.
 func (c *conn) writePacket(data string) error {
+	if debugRSP {
+		fmt.Fprintf(os.Stderr, "rewind: rsp -> %q\n", data)
+	}
 	var sum byte
 	c.w.WriteByte('$')
 	for i := 0; i < len(data); i++ {

@@ -21,6 +21,8 @@ type Server struct {
 	sel  int  // thread chosen with Hg for register reads (0: the stopped one)
 	// warnedWrite: the user was told once why writes are refused.
 	warnedWrite bool
+	// warnedReverse: the log said once that reverse execution is missing.
+	warnedReverse bool
 	// pass: signals (gdb numbers) the debugger asked not to stop for.
 	pass map[int]bool
 }
@@ -160,7 +162,10 @@ func (s *Server) serveExited(sess *replay.Session, exitReply string) {
 			return
 		}
 		switch {
-		case p == "k" || strings.HasPrefix(p, "vKill") || strings.HasPrefix(p, "D"):
+		case p == "k":
+			s.hangUp() // 'k' has no reply: the connection just ends
+			return
+		case strings.HasPrefix(p, "vKill") || strings.HasPrefix(p, "D"):
 			s.c.writePacket("OK")
 			s.hangUp()
 			return
@@ -315,9 +320,22 @@ func (s *Server) handle(sess *replay.Session, why replay.StopReason, p string) (
 		return "", replay.Continue, true
 	case p == "s" || strings.HasPrefix(p, "S"):
 		return "", replay.Step, true
-	case p == "k" || strings.HasPrefix(p, "vKill") || strings.HasPrefix(p, "D"):
+	case p == "k":
+		// No reply: the connection ends (delve takes that as the process
+		// gone, gdb expects nothing).
+		return "", s.hangUp(), true
+	case strings.HasPrefix(p, "vKill") || strings.HasPrefix(p, "D"):
 		s.c.writePacket("OK")
 		return "", s.hangUp(), true
+	case p == "bc" || p == "bs":
+		// Reverse execution is not built yet. Answering as if the start
+		// of the recording were here leaves the debugger stopped where it
+		// was and usable (gdb says "No more reverse-execution history").
+		if !s.warnedReverse {
+			s.warnedReverse = true
+			fmt.Fprintln(s.log, "rewind: reverse execution is not available yet; the debugger stays where it is")
+		}
+		return fmt.Sprintf("T05thread:p%x.%x;replaylog:begin;", sess.Pid(), sess.Tid()), 0, false
 	case strings.HasPrefix(p, "qRcmd,"):
 		cmd, err := hex.DecodeString(p[len("qRcmd,"):])
 		if err != nil {
@@ -325,8 +343,14 @@ func (s *Server) handle(sess *replay.Session, why replay.StopReason, p string) (
 		}
 		return hex.EncodeToString([]byte(monitor(sess, string(cmd)))), 0, false
 	case strings.HasPrefix(p, "qRRCmd:"):
+		// qRRCmd:NAME[:TID[:ARG...]]; delve sends the name hex-encoded,
+		// gdb's rr scripts plain.
 		f := strings.Split(p, ":")
-		if len(f) >= 2 && f[1] == "when" {
+		name := f[1]
+		if b, err := hex.DecodeString(name); err == nil && len(b) > 0 {
+			name = string(b)
+		}
+		if name == "when" {
 			return hex.EncodeToString([]byte(fmt.Sprintf("Completed event: %d\n", sess.Event()))), 0, false
 		}
 		return "E01", 0, false
