@@ -501,7 +501,7 @@ func TestFixedRules(t *testing.T) {
 		{unix.SYS_PROCESS_MADVISE, Emulate}, {unix.SYS_MEMBARRIER, Emulate},
 		{unix.SYS_MSYNC, Emulate}, {unix.SYS_PERSONALITY, Emulate},
 		{unix.SYS_REMAP_FILE_PAGES, Unsupported}, {unix.SYS_RSEQ, Unsupported},
-		{unix.SYS_IO_URING_SETUP, Unsupported}, {unix.SYS_PTRACE, Unsupported},
+		{unix.SYS_IO_URING_SETUP, Unsupported}, {unix.SYS_PTRACE, Emulate},
 		{unix.SYS_SHMAT, Special}, {unix.SYS_SHMDT, Special}, {unix.SYS_USERFAULTFD, Unsupported},
 	}
 	for _, c := range checks {
