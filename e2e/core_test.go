@@ -12,9 +12,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rewind-dbg/rewind/internal/testutil"
 	"github.com/rewind-dbg/rewind/internal/trace"
@@ -388,5 +390,45 @@ func TestPack(t *testing.T) {
 	}
 	if rep := env.Run(t, nil, "replay", "-a", dir); rep.Stdout != rec.Stdout || rep.Code != rec.Code {
 		t.Fatalf("replay after pack differs:\n%s\n%s", rep.Stdout, rep.Stderr)
+	}
+}
+
+// TestKilledWhileIdle: a recorder killed while its program sleeps has
+// already written what happened before (the trace is flushed every quarter
+// second, not only when the next event comes).
+func TestKilledWhileIdle(t *testing.T) {
+	env.Need(t)
+	dir := filepath.Join(t.TempDir(), "trace")
+	cmd := exec.Command(env.Rewind, "record", "-o", dir, "sh", "-c", "echo before the sleep; exec sleep 60")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() || sc.Text() != "before the sleep" {
+		t.Fatalf("program printed %q", sc.Text())
+	}
+	// The write is recorded within the flush interval: wait for the dump to
+	// show it (bounded), then kill the recorder.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		d := env.Run(t, nil, "dump", dir)
+		if strings.Contains(d.Stdout, "syscall-exit write = 17") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the echo never reached the trace:\n%s", d.Stdout)
+		}
+		runtime.Gosched()
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	rep := env.Run(t, nil, "replay", "-a", dir)
+	if rep.Stdout != "before the sleep\n" || !strings.Contains(rep.Stderr, "incomplete") {
+		t.Fatalf("replay of the killed recording: exit %d, %q, %q", rep.Code, rep.Stdout, rep.Stderr)
 	}
 }

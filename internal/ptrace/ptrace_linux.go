@@ -130,11 +130,16 @@ type Stop struct {
 	Status unix.WaitStatus
 }
 
+// waitNoThread is __WNOTHREAD: wait only for children and tracees of the
+// calling thread (the tracer), never for other children of rewind's
+// process, such as the gdb it started.
+const waitNoThread = 0x20000000
+
 // Wait waits for a state change of tid (-1: any tracee, including new clones).
-func Wait(tid int) (Stop, error) { return wait(tid, unix.WALL) }
+func Wait(tid int) (Stop, error) { return wait(tid, unix.WALL|waitNoThread) }
 
 // WaitStopped waits for tid, an untraced child, to stop or end.
-func WaitStopped(tid int) (Stop, error) { return wait(tid, unix.WALL|unix.WUNTRACED) }
+func WaitStopped(tid int) (Stop, error) { return wait(tid, unix.WALL|unix.WUNTRACED|waitNoThread) }
 
 func wait(tid, flags int) (Stop, error) {
 	for {

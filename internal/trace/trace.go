@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -84,6 +85,9 @@ type Writer struct {
 	last  time.Time
 	count int
 	out   []byte
+	// mu guards the buffer and the file against the flusher goroutine.
+	mu   sync.Mutex
+	stop chan struct{}
 }
 
 // Create makes dir (0700) and writes the header.
@@ -112,15 +116,38 @@ func Create(dir string, h *Header) (*Writer, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Writer{Dir: dir, f: f, enc: enc, last: time.Now()}, nil
+	w := &Writer{Dir: dir, f: f, enc: enc, last: time.Now(), stop: make(chan struct{})}
+	go w.flusher()
+	return w, nil
+}
+
+// flusher writes out what is buffered every flushInterval, so that a
+// recorder killed while its program sleeps loses at most that much.
+func (w *Writer) flusher() {
+	tick := time.NewTicker(flushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-tick.C:
+			w.mu.Lock()
+			if time.Since(w.last) >= flushInterval {
+				w.flush()
+			}
+			w.mu.Unlock()
+		}
+	}
 }
 
 // Append adds an event; it returns the event's number (from 1).
 func (w *Writer) Append(e *Event) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.buf = e.Append(w.buf)
 	w.count++
 	if len(w.buf) >= flushBytes || time.Since(w.last) >= flushInterval {
-		if err := w.Flush(); err != nil {
+		if err := w.flush(); err != nil {
 			return w.count, err
 		}
 	}
@@ -128,10 +155,20 @@ func (w *Writer) Append(e *Event) (int, error) {
 }
 
 // Count is the number of events appended so far.
-func (w *Writer) Count() int { return w.count }
+func (w *Writer) Count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.count
+}
 
 // Flush writes the buffered events as one block.
 func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.flush()
+}
+
+func (w *Writer) flush() error {
 	w.last = time.Now()
 	if len(w.buf) == 0 {
 		return nil
@@ -154,6 +191,7 @@ func (w *Writer) Close() error {
 	if _, err := w.Append(&Event{Kind: KindEnd}); err != nil {
 		return err
 	}
+	close(w.stop)
 	if err := w.Flush(); err != nil {
 		return err
 	}
@@ -165,6 +203,7 @@ func (w *Writer) Close() error {
 
 // Abandon flushes what is buffered without marking the trace complete.
 func (w *Writer) Abandon() {
+	close(w.stop)
 	w.Flush()
 	w.f.Close()
 }
