@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -172,11 +173,11 @@ func TestGdbCatchSyscallAndMore(t *testing.T) {
 		`(Value = 0|Old value = 0\s+New value = \d+)`)
 }
 
-// TestGdbServerRobust: malformed and unknown packets get error or empty
-// replies, a second client is refused, and the first can still end the
-// session.
-func TestGdbServerRobust(t *testing.T) {
-	env.Need(t)
+// serveRaw records debugme, starts 'rewind replay -s 0' on it and connects
+// to the server; the returned function gives the rest of rewind's stderr
+// once rewind has ended.
+func serveRaw(t *testing.T) (*exec.Cmd, net.Conn, func() string) {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "trace")
 	env.Run(t, nil, "record", "-o", dir, env.Progs["debugme"])
 	cmd := exec.Command(env.Rewind, "replay", "-s", "0", dir)
@@ -184,7 +185,7 @@ func TestGdbServerRobust(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
+	t.Cleanup(func() { cmd.Process.Kill() })
 	sc := bufio.NewScanner(stderr)
 	var port string
 	for sc.Scan() {
@@ -197,7 +198,24 @@ func TestGdbServerRobust(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	var rest strings.Builder
+	done := make(chan struct{})
+	go func() {
+		for sc.Scan() {
+			rest.WriteString(sc.Text() + "\n")
+		}
+		close(done)
+	}()
+	return cmd, c, func() string { <-done; return rest.String() }
+}
+
+// TestGdbServerRobust: malformed and unknown packets get error or empty
+// replies, a second client is refused, and the first can still end the
+// session.
+func TestGdbServerRobust(t *testing.T) {
+	env.Need(t)
+	cmd, c, _ := serveRaw(t)
 	rd := bufio.NewReader(c)
 	send := func(payload string) string {
 		var sum byte
@@ -236,7 +254,7 @@ func TestGdbServerRobust(t *testing.T) {
 		}
 	}
 	// A second debugger is turned away while the first is connected.
-	if c2, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
+	if c2, err := net.Dial("tcp", c.RemoteAddr().String()); err == nil {
 		c2.SetReadDeadline(time.Now().Add(10 * time.Second))
 		if n, err := c2.Read(make([]byte, 1)); n != 0 || err == nil {
 			t.Errorf("second client was not refused (%d, %v)", n, err)
@@ -310,4 +328,31 @@ func TestGdbReverseRefused(t *testing.T) {
 		`Target extended-remote does not support this command`,
 		`(?m)^10\s+counter \+= y;`,
 		`\$1 = 1`)
+}
+
+// TestGdbServerAbuse: a client that refuses every reply ('-') is given up
+// on, and a packet over 1 MiB ends the replay with an error, not silently.
+func TestGdbServerAbuse(t *testing.T) {
+	env.Need(t)
+	t.Run("naks", func(t *testing.T) {
+		cmd, c, _ := serveRaw(t)
+		go func() {
+			fmt.Fprintf(c, "$?#3f")
+			io.Copy(io.Discard, c)
+		}()
+		c.Write(bytes.Repeat([]byte("-"), 1<<20))
+		if err := cmd.Wait(); err == nil || cmd.ProcessState.ExitCode() != 1 {
+			t.Fatalf("rewind after a flood of NAKs: %v", err)
+		}
+	})
+	t.Run("huge packet", func(t *testing.T) {
+		cmd, c, stderr := serveRaw(t)
+		c.Write([]byte("$m"))
+		c.Write(bytes.Repeat([]byte("0"), 2<<20))
+		c.Write([]byte("#00"))
+		err := cmd.Wait()
+		if msg := stderr(); err == nil || !strings.Contains(msg, "packet over 1 MiB") {
+			t.Fatalf("rewind after a 2 MiB packet: %v, %q", err, msg)
+		}
+	})
 }

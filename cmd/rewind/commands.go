@@ -258,8 +258,9 @@ func cmdReplay(args []string) error {
 	}
 	opt := replay.Options{Dir: dir, Stdout: os.Stdout, Stderr: os.Stderr, Goto: gotoEvent, Follow: follow}
 	var gdb *exec.Cmd
+	var srv *gdbserver.Server
 	if !autopilot {
-		srv, err := gdbserver.Listen(max(port, 0), os.Stderr)
+		srv, err = gdbserver.Listen(max(port, 0), os.Stderr)
 		if err != nil {
 			return fail(1, "%v", err)
 		}
@@ -287,6 +288,9 @@ func cmdReplay(args []string) error {
 		}
 	}
 	res, err := replay.Replay(opt)
+	if srv != nil && srv.Err() != nil && err == nil {
+		err = fmt.Errorf("debug server: %w", srv.Err())
+	}
 	if gdb != nil {
 		// The replay ends when gdb goes away; gdb's status is ours.
 		if werr := gdb.Wait(); werr != nil && err == nil {

@@ -7,6 +7,7 @@ package gdbserver
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -34,7 +35,7 @@ func newConn(c net.Conn) *conn {
 var debugRSP = os.Getenv("REWIND_DEBUG_RSP") == "1"
 
 // errMalformed is a packet that could not be framed; the client gets '-'.
-var errMalformed = errors.New("malformed packet")
+var errMalformed = errors.New("the debugger sent a packet over 1 MiB")
 
 // readPacket returns the next packet's payload (unescaped).
 func (c *conn) readPacket() (string, error) {
@@ -106,36 +107,49 @@ func (c *conn) writePacket(data string) error {
 		fmt.Fprintf(os.Stderr, "rewind: rsp -> %q\n", data)
 	}
 	var sum byte
-	c.w.WriteByte('$')
+	var frame bytes.Buffer
+	frame.WriteByte('$')
 	for i := 0; i < len(data); i++ {
 		b := data[i]
 		if b == '$' || b == '#' || b == '}' || b == '*' {
-			c.w.WriteByte('}')
+			frame.WriteByte('}')
 			sum += '}'
 			b ^= 0x20
 		}
-		c.w.WriteByte(b)
+		frame.WriteByte(b)
 		sum += b
 	}
-	fmt.Fprintf(c.w, "#%02x", sum)
-	if err := c.w.Flush(); err != nil {
-		return err
-	}
-	if c.noAck {
-		return nil
-	}
-	for {
-		b, err := c.r.ReadByte()
-		if err != nil {
+	fmt.Fprintf(&frame, "#%02x", sum)
+	// Before no-ack mode, a '-' asks for the packet again; a client that
+	// never stops asking is given up on.
+	for tries := 0; tries < maxResends; tries++ {
+		c.w.Write(frame.Bytes())
+		if err := c.w.Flush(); err != nil {
 			return err
 		}
-		switch b {
-		case '+':
+		if c.noAck {
 			return nil
-		case '-':
-			return c.writePacket(data)
-		case 0x03:
-			c.interrupted = true
+		}
+		nak := false
+		for !nak {
+			b, err := c.r.ReadByte()
+			if err != nil {
+				return err
+			}
+			switch b {
+			case '+':
+				return nil
+			case '-':
+				nak = true
+			case 0x03:
+				c.interrupted = true
+			}
 		}
 	}
+	return errTooManyNaks
 }
+
+// maxResends bounds how often a packet is sent again on '-'.
+const maxResends = 64
+
+var errTooManyNaks = fmt.Errorf("the debugger refused the same reply %d times", maxResends)

@@ -2,6 +2,7 @@ package gdbserver
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -23,6 +24,8 @@ type Server struct {
 	warnedWrite bool
 	// warnedReverse: the log said once that reverse execution is missing.
 	warnedReverse bool
+	// err is the protocol error that ended the session.
+	err error
 	// pass: signals (gdb numbers) the debugger asked not to stop for.
 	pass map[int]bool
 }
@@ -107,6 +110,18 @@ func (s *Server) Exited(sess *replay.Session, status unix.WaitStatus) replay.Res
 	return replay.Quit
 }
 
+// fail ends the session on a protocol error: a debugger that just went
+// away (EOF) ends the replay quietly, anything else is reported (Err).
+func (s *Server) fail(err error) replay.Resume {
+	if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && s.err == nil {
+		s.err = err
+	}
+	return s.hangUp()
+}
+
+// Err is the protocol error that ended the session, if any.
+func (s *Server) Err() error { return s.err }
+
 // hangUp ends the session: a debugger that disconnects, kills or detaches
 // ends the replay, as with rr.
 func (s *Server) hangUp() replay.Resume {
@@ -141,14 +156,14 @@ func (s *Server) serve(sess *replay.Session, why replay.StopReason) replay.Resum
 	for {
 		p, err := s.c.readPacket()
 		if err != nil {
-			return s.hangUp()
+			return s.fail(err)
 		}
 		reply, resume, done := s.handle(sess, why, p)
 		if done {
 			return resume
 		}
 		if err := s.c.writePacket(reply); err != nil {
-			return s.hangUp()
+			return s.fail(err)
 		}
 	}
 }
@@ -393,11 +408,10 @@ func xfer(data, offLen string) string {
 	if off >= uint64(len(data)) {
 		return "l"
 	}
-	end := off + n
-	if end >= uint64(len(data)) {
+	if n >= uint64(len(data))-off { // no off+n: it may overflow
 		return "l" + data[off:]
 	}
-	return "m" + data[off:end]
+	return "m" + data[off:off+n]
 }
 
 func parseAddr(s string) (uint64, error) {

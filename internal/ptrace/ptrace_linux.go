@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,7 +28,7 @@ func Run(f func() error) error {
 		runtime.LockOSThread()
 		defer func() {
 			if r := recover(); r != nil {
-				ch <- fmt.Errorf("internal error in tracer thread: %v", r)
+				ch <- fmt.Errorf("internal error in tracer thread: %v\n%s", r, debug.Stack())
 			}
 		}()
 		ch <- f()
