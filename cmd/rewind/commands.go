@@ -38,6 +38,13 @@ func takeValue(args []string, i int, short, long string) (string, int, bool, err
 	return "", i, false, nil
 }
 
+// shellQuote single-quotes a for a POSIX shell: the launch line is meant to
+// be pasted into one, and the path comes from the trace directory's name.
+// (The trace's own file names are plain: trace.ValidFileName.)
+func shellQuote(a string) string {
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+}
+
 // countEvents reads a whole trace and returns its number of events, or the
 // error that stops it (a corrupt block, an incomplete trace).
 func countEvents(dir string) (int, error) {
@@ -276,7 +283,7 @@ func cmdReplay(args []string) error {
 			// rr's exact words: delve parses this line.
 			quoted := make([]string, len(launch))
 			for i, a := range launch {
-				quoted[i] = "'" + a + "'"
+				quoted[i] = shellQuote(a)
 			}
 			fmt.Fprintf(os.Stderr, "Launch debugger with\n  %s\n", strings.Join(quoted, " "))
 		} else {

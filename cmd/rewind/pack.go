@@ -26,6 +26,11 @@ func cmdPack(args []string) error {
 	if _, err := trace.ReadHeader(dir); err != nil {
 		return fail(1, "%v", err)
 	}
+	// Never follow a files/ that leads elsewhere: pack writes there.
+	var fst unix.Stat_t
+	if err := unix.Lstat(filepath.Join(dir, trace.FilesDir), &fst); err != nil || fst.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return fail(1, "pack %s: %s is not a directory", dir, trace.FilesDir)
+	}
 	files, err := os.ReadDir(filepath.Join(dir, trace.FilesDir))
 	if err != nil {
 		return fail(1, "pack %s: %v", dir, err)
@@ -35,6 +40,9 @@ func cmdPack(args []string) error {
 	for _, e := range files {
 		path := filepath.Join(dir, trace.FilesDir, e.Name())
 		var st unix.Stat_t
+		if !trace.ValidFileName(e.Name()) {
+			continue
+		}
 		if err := unix.Lstat(path, &st); err != nil || st.Nlink <= 1 || st.Mode&unix.S_IFMT != unix.S_IFREG {
 			continue
 		}

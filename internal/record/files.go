@@ -186,13 +186,18 @@ func (s *fileStore) saveMemory(tid int, v tracee.VMA) (string, error) {
 	return name, out.Close()
 }
 
+// sanitize makes a file's base name a name the trace accepts
+// (trace.ValidFileName): every other character becomes '_'.
 func sanitize(s string) string {
 	s = strings.Map(func(r rune) rune {
-		if r == '/' || r < ' ' {
-			return '_'
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' || r == '+' {
+			return r
 		}
-		return r
+		return '_'
 	}, s)
+	if len(s) > 200 {
+		s = s[:200]
+	}
 	if s == "" || s == "." || s == ".." {
 		s = "file"
 	}

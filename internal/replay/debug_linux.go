@@ -463,7 +463,7 @@ func Executable(dir, follow string) (string, error) {
 
 // execOf finds the executable of pid's next exec before it ends.
 func execOf(rd *trace.Reader, pid int32) string {
-	e := rd.Find(func(e *trace.Event) bool { return e.Tid == pid && e.Kind == trace.KindExec },
+	e, _ := rd.Find(func(e *trace.Event) bool { return e.Tid == pid && e.Kind == trace.KindExec },
 		func(e *trace.Event) bool { return e.Tid == pid && e.Kind == trace.KindTaskExit }, 1<<20)
 	if e == nil {
 		return ""
@@ -502,7 +502,7 @@ func (r *replayer) followFork(child *rtask) {
 	}
 	r.debugPid = child.rec
 	pid := child.rec
-	execs := r.rd.Find(func(e *trace.Event) bool { return e.Tid == pid && e.Kind == trace.KindExec },
+	execs, _ := r.rd.Find(func(e *trace.Event) bool { return e.Tid == pid && e.Kind == trace.KindExec },
 		func(e *trace.Event) bool { return e.Tid == pid && e.Kind == trace.KindTaskExit }, 1<<20)
 	if execs != nil {
 		r.startAtExec = true

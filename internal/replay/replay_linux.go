@@ -242,7 +242,11 @@ func (r *replayer) spawn(ev *trace.Event) error {
 		fmt.Fprintf(r.opt.Stderr, "rewind: warning: the recording ran on CPU %d, which this replay may not use; a program that reads cpuid may diverge\n", cpu)
 		cpu = tracee.AnyCPU()
 	}
-	pid, err := tracee.Spawn(r.rd.File(ev.Path), h.Argv, h.Env, dir, []uintptr{fd, fd, fd}, cpu)
+	exe, err := r.rd.Regular(ev.Path)
+	if err != nil {
+		return err
+	}
+	pid, err := tracee.Spawn(exe, h.Argv, h.Env, dir, []uintptr{fd, fd, fd}, cpu)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
@@ -350,7 +354,11 @@ func (r *replayer) mapRegion(rem *tracee.Remote, m trace.Mapping) error {
 	// A shared object is mapped from its working copy, shared if it was,
 	// and so is a private mapping of it (it sees the object's changes on
 	// pages it has not written, as when recorded).
-	file, mode := r.rd.File(m.File), unix.O_RDONLY
+	file, err := r.rd.Regular(m.File)
+	if err != nil {
+		return err
+	}
+	mode := unix.O_RDONLY
 	wc, ok, err := r.objects.path(r.rd, m.File, trace.SharedMap(m.Flags))
 	if err != nil {
 		return err
@@ -365,7 +373,7 @@ func (r *replayer) mapRegion(rem *tracee.Remote, m trace.Mapping) error {
 	if err != nil {
 		return err
 	}
-	fd, err := rem.Check("open "+m.Name, unix.SYS_OPENAT, uint64(0xffffffffffffff9c), path, uint64(mode|unix.O_CLOEXEC))
+	fd, err := rem.Check("open "+m.Name, unix.SYS_OPENAT, uint64(0xffffffffffffff9c), path, uint64(mode|unix.O_CLOEXEC|unix.O_NOFOLLOW))
 	if err != nil {
 		return err
 	}
@@ -535,10 +543,13 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 		// parent may be waiting for it in the kernel, and its exit event
 		// can come first.
 		tid := ev.Tid
-		execEv := r.rd.Find(
+		execEv, err := r.rd.Find(
 			func(e *trace.Event) bool { return e.Tid == tid && e.Kind == trace.KindExec },
 			func(e *trace.Event) bool { return e.Tid == tid && e.Kind == trace.KindSyscallExit },
 			1<<20)
+		if err != nil {
+			return r.diverge(fmt.Sprintf("cannot tell whether execve succeeded: %v", err))
+		}
 		if execEv == nil {
 			return nil // it failed when recorded: emulate the failure
 		}
@@ -717,7 +728,7 @@ func (r *replayer) restart(t *rtask, ev *trace.Event, regs *ptrace.Regs) {
 		return
 	}
 	tid := ev.Tid
-	next := r.rd.Find(func(e *trace.Event) bool { return e.Tid == tid }, func(*trace.Event) bool { return false }, 1<<16)
+	next, _ := r.rd.Find(func(e *trace.Event) bool { return e.Tid == tid }, func(*trace.Event) bool { return false }, 1<<16)
 	if next != nil && next.Kind == trace.KindSignal {
 		return
 	}
@@ -979,7 +990,11 @@ func (r *replayer) exec(t *rtask, ev *trace.Event) error {
 	if err != nil {
 		return err
 	}
-	path, err := rem.ScratchString(0, r.rd.File(ev.Path))
+	exe, err := r.rd.Regular(ev.Path)
+	if err != nil {
+		return err
+	}
+	path, err := rem.ScratchString(0, exe)
 	if err != nil {
 		return err
 	}

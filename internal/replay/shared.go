@@ -36,7 +36,11 @@ func (o *objects) path(rd *trace.Reader, name string, create bool) (path string,
 		}
 		o.files = map[string]*os.File{}
 	}
-	src, err := os.Open(rd.File(name))
+	orig, err := rd.Regular(name)
+	if err != nil {
+		return "", false, err
+	}
+	src, err := os.Open(orig)
 	if err != nil {
 		return "", false, fmt.Errorf("shared file %s: %w", name, err)
 	}

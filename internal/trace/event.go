@@ -253,6 +253,26 @@ func (e *Event) Append(b []byte) []byte {
 
 var errShort = errors.New("event truncated")
 
+var errBadName = errors.New("a file name in it is not a plain name of files/")
+
+// namesValid checks every name of a file in files/ that an event gives.
+func namesValid(e *Event) bool {
+	if e.Path != "" && !ValidFileName(e.Path) {
+		return false
+	}
+	for _, m := range e.Maps {
+		if m.File != "" && !ValidFileName(m.File) {
+			return false
+		}
+	}
+	for _, f := range e.Files {
+		if !ValidFileName(f.File) {
+			return false
+		}
+	}
+	return true
+}
+
 type decoder struct {
 	b   []byte
 	err error
@@ -377,6 +397,9 @@ func decodeEvent(b []byte) (Event, []byte, error) {
 		e.Files = append(e.Files, f)
 	}
 	e.MemTid = int32(d.varint())
+	if d.err == nil && !namesValid(&e) {
+		return e, nil, errBadName
+	}
 	n = d.uvarint()
 	if n > uint64(len(d.b)) {
 		return e, nil, errShort
@@ -385,6 +408,18 @@ func decodeEvent(b []byte) (Event, []byte, error) {
 		e.Traps = append(e.Traps, d.uvarint())
 	}
 	return e, d.b, d.err
+}
+
+// size is about how many bytes of memory the event's data holds.
+func (e *Event) size() int {
+	n := 512
+	for _, m := range e.Mem {
+		n += len(m.Data)
+	}
+	for _, f := range e.Files {
+		n += len(f.Data)
+	}
+	return n
 }
 
 // Argv returns the program's arguments, read from the initial stack saved

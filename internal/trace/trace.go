@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sys/unix"
 )
 
 // Version is the trace format version. Bump it on every incompatible change.
@@ -34,7 +35,14 @@ const (
 	// flush a block when this much is buffered, or after flushInterval.
 	flushBytes    = 1 << 20
 	flushInterval = 250 * time.Millisecond
-	maxBlock      = 1 << 30
+	// maxBlock bounds a block's size, compressed or not: reading a trace
+	// (untrusted input) never takes more memory than this per block. The
+	// recorder splits larger outputs over several events.
+	maxBlock = 256 << 20
+	// maxHeader bounds header.json.
+	maxHeader = 1 << 20
+	// maxAhead bounds what Find keeps decoded in memory.
+	maxAhead = 256 << 20
 )
 
 // Header describes a recording.
@@ -217,7 +225,7 @@ func ReadHeader(dir string) (*Header, error) {
 	if !st.IsDir() {
 		return nil, &Error{dir, "not a trace directory", nil}
 	}
-	b, err := os.ReadFile(filepath.Join(dir, headerFile))
+	b, err := readRegular(filepath.Join(dir, headerFile), maxHeader)
 	if err != nil {
 		return nil, &Error{dir, "not a rewind trace (no readable header)", err}
 	}
@@ -242,6 +250,8 @@ type Reader struct {
 	n        int     // events returned
 	ahead    []Event // decoded by Find, not yet returned
 	aheadErr error
+	// aheadBytes is about how much memory the ahead events hold.
+	aheadBytes int
 	blocks   int
 	ended    bool
 }
@@ -252,9 +262,14 @@ func Open(dir string) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(filepath.Join(dir, eventsFile))
+	f, err := openRegular(filepath.Join(dir, eventsFile))
 	if err != nil {
 		return nil, &Error{dir, "cannot open event stream", err}
+	}
+	var fst unix.Stat_t
+	if err := unix.Lstat(filepath.Join(dir, FilesDir), &fst); err != nil || fst.Mode&unix.S_IFMT != unix.S_IFDIR {
+		f.Close()
+		return nil, &Error{dir, FilesDir + " is not a directory", err}
 	}
 	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxBlock))
 	if err != nil {
@@ -273,8 +288,69 @@ func (r *Reader) Close() error {
 // Count is the number of events returned so far; the last one returned has this number.
 func (r *Reader) Count() int { return r.n }
 
-// File returns the path of a preserved file.
+// File returns the path of a preserved file. Names come from the trace,
+// which is untrusted: decoding accepts only plain names (ValidFileName), and
+// Regular checks what the name is on disk before anything opens it.
 func (r *Reader) File(name string) string { return filepath.Join(r.Dir, FilesDir, name) }
+
+// Regular returns the path of a preserved file after checking that it is a
+// regular file inside the trace (not a symlink leading elsewhere, a FIFO
+// that would block, or a device).
+func (r *Reader) Regular(name string) (string, error) {
+	p := r.File(name)
+	var st unix.Stat_t
+	if err := unix.Lstat(p, &st); err != nil {
+		return "", &Error{r.Dir, "preserved file " + name, err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return "", &Error{r.Dir, "preserved file " + name + " is not a regular file", nil}
+	}
+	return p, nil
+}
+
+// ValidFileName reports whether name can name a file in files/: a plain
+// name of safe characters (no path separator, no "." or "..", nothing a
+// shell would interpret).
+func ValidFileName(name string) bool {
+	if name == "" || name == "." || name == ".." || len(name) > 255 {
+		return false
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == '+') {
+			return false
+		}
+	}
+	return true
+}
+
+// openRegular opens path for reading without following a symlink or
+// blocking on a FIFO, and only if it is a regular file.
+func openRegular(path string) (*os.File, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// readRegular reads a regular file of at most limit bytes.
+func readRegular(path string, limit int64) ([]byte, error) {
+	f, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err == nil && int64(len(b)) > limit {
+		err = fmt.Errorf("%s is larger than %d bytes", path, limit)
+	}
+	return b, err
+}
 
 // Next returns the next event. At the end of a complete trace it returns
 // io.EOF; at the end of an incomplete one, ErrIncomplete.
@@ -282,6 +358,7 @@ func (r *Reader) Next() (*Event, error) {
 	if len(r.ahead) > 0 {
 		e := r.ahead[0]
 		r.ahead = r.ahead[1:]
+		r.aheadBytes -= e.size()
 		return r.deliver(&e)
 	}
 	if r.aheadErr != nil {
@@ -303,31 +380,39 @@ func (r *Reader) deliver(e *Event) (*Event, error) {
 	return e, nil
 }
 
+// ErrLookAhead is Find giving up: the event sought is further ahead than
+// it may keep in memory.
+var ErrLookAhead = errors.New("the event needed is too far ahead in the trace")
+
 // Find looks ahead, without consuming anything, for the first coming event
-// that match accepts, giving up where stop accepts one first or after limit
-// events. Replay uses it to learn an execve's outcome at its entry.
-func (r *Reader) Find(match, stop func(*Event) bool, limit int) *Event {
-	for i := 0; i < limit; i++ {
+// that match accepts, giving up where stop accepts one first (nil, nil),
+// or with ErrLookAhead after limit events or maxAhead bytes of them. Replay
+// uses it to learn an execve's outcome at its entry.
+func (r *Reader) Find(match, stop func(*Event) bool, limit int) (*Event, error) {
+	for i := 0; ; i++ {
 		for i >= len(r.ahead) {
 			if r.aheadErr != nil {
-				return nil
+				return nil, nil
+			}
+			if len(r.ahead) >= limit || r.aheadBytes > maxAhead {
+				return nil, ErrLookAhead
 			}
 			e, err := r.decode()
 			if err != nil {
 				r.aheadErr = err
-				return nil
+				return nil, nil
 			}
 			r.ahead = append(r.ahead, *e)
+			r.aheadBytes += e.size()
 		}
 		e := &r.ahead[i]
 		if match(e) {
-			return e
+			return e, nil
 		}
 		if stop(e) || e.Kind == KindEnd {
-			return nil
+			return nil, nil
 		}
 	}
-	return nil
 }
 
 // decode decodes the next event from the stream.
@@ -376,7 +461,7 @@ func (r *Reader) readBlock() error {
 		return &Error{r.Dir, fmt.Sprintf("event block %d is corrupt (checksum mismatch)", r.blocks+1), nil}
 	}
 	// A fresh buffer per block: events handed out alias it.
-	raw, err := r.dec.DecodeAll(z, nil)
+	raw, err := r.dec.DecodeAll(z, make([]byte, 0, rawLen))
 	if err != nil || len(raw) != int(rawLen) {
 		return &Error{r.Dir, fmt.Sprintf("event block %d is corrupt (does not decompress)", r.blocks+1), err}
 	}

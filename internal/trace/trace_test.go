@@ -128,11 +128,11 @@ func TestFindLooksAheadWithoutConsuming(t *testing.T) {
 	}
 	defer r.Close()
 	first, _ := r.Next()
-	found := r.Find(func(e *Event) bool { return e.Kind == KindRdtsc }, func(*Event) bool { return false }, 100)
+	found, _ := r.Find(func(e *Event) bool { return e.Kind == KindRdtsc }, func(*Event) bool { return false }, 100)
 	if first.Kind != KindExec || found == nil || found.Values != [3]uint64{1, 2, 3} {
 		t.Fatalf("Find: %+v", found)
 	}
-	if stop := r.Find(func(e *Event) bool { return e.Kind == KindRdtsc }, func(e *Event) bool { return e.Kind == KindNewTask }, 100); stop != nil {
+	if stop, _ := r.Find(func(e *Event) bool { return e.Kind == KindRdtsc }, func(e *Event) bool { return e.Kind == KindNewTask }, 100); stop != nil {
 		t.Fatal("Find went past its stop event")
 	}
 	if next, _ := r.Next(); next.Kind != KindSyscallEntry || r.Count() != 2 {
