@@ -252,8 +252,8 @@ type Reader struct {
 	aheadErr error
 	// aheadBytes is about how much memory the ahead events hold.
 	aheadBytes int
-	blocks   int
-	ended    bool
+	blocks     int
+	ended      bool
 }
 
 // Open opens a trace for reading.
