@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -442,5 +443,36 @@ func TestKilledWhileIdle(t *testing.T) {
 	rep := env.Run(t, nil, "replay", "-a", dir)
 	if rep.Stdout != "before the sleep\n" || !strings.Contains(rep.Stderr, "incomplete") {
 		t.Fatalf("replay of the killed recording: exit %d, %q, %q", rep.Code, rep.Stdout, rep.Stderr)
+	}
+}
+
+// TestHugeRead: one read of 300 MiB (bigger than a trace block may be) is
+// recorded in chunks, with the recorder's memory well below the data's
+// size, and replays.
+func TestHugeRead(t *testing.T) {
+	env.Need(t)
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not installed")
+	}
+	big := filepath.Join(t.TempDir(), "big")
+	f, _ := os.Create(big)
+	f.Truncate(300 << 20) // sparse: reads as zeros, costs no disk
+	f.Close()
+	dir := filepath.Join(t.TempDir(), "trace")
+	rec := env.Run(t, []string{"REWIND_STATS=1"}, "record", "-o", dir, "python3", "-c",
+		"import sys; d = open(sys.argv[1], 'rb').read(); print(len(d), d.count(0))", big)
+	want := fmt.Sprintf("%d %d\n", 300<<20, 300<<20)
+	if rec.Code != 0 || rec.Stdout != want {
+		t.Fatalf("record: exit %d %q %q", rec.Code, rec.Stdout, rec.Stderr)
+	}
+	m := regexp.MustCompile(`peak RSS (\d+) kB`).FindStringSubmatch(rec.Stderr)
+	if m == nil {
+		t.Fatalf("no RSS in %q", rec.Stderr)
+	}
+	if kb, _ := strconv.Atoi(m[1]); kb > 200<<10 {
+		t.Errorf("recorder peak RSS %d kB for a 300 MiB read", kb)
+	}
+	if rep := env.Run(t, nil, "replay", "-a", dir); rep.Code != 0 || rep.Stdout != want {
+		t.Fatalf("replay: exit %d %q %q", rep.Code, rep.Stdout, rep.Stderr)
 	}
 }

@@ -336,11 +336,10 @@ func TestGdbServerAbuse(t *testing.T) {
 	env.Need(t)
 	t.Run("naks", func(t *testing.T) {
 		cmd, c, _ := serveRaw(t)
-		go func() {
-			fmt.Fprintf(c, "$?#3f")
-			io.Copy(io.Discard, c)
-		}()
-		c.Write(bytes.Repeat([]byte("-"), 1<<20))
+		go io.Copy(io.Discard, c)
+		// One request, then nothing but NAKs for its reply, in order on
+		// the one connection.
+		c.Write(append([]byte("$?#3f"), bytes.Repeat([]byte("-"), 1<<20)...))
 		if err := cmd.Wait(); err == nil || cmd.ProcessState.ExitCode() != 1 {
 			t.Fatalf("rewind after a flood of NAKs: %v", err)
 		}

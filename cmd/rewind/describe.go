@@ -47,6 +47,15 @@ func describe(ev *trace.Event) string {
 			s += fmt.Sprintf(" echo fd %d", ev.Echo)
 		}
 		return s
+	case trace.KindData:
+		n := 0
+		for _, m := range ev.Mem {
+			n += len(m.Data)
+		}
+		for _, f := range ev.Files {
+			n += len(f.Data)
+		}
+		return fmt.Sprintf("data %d bytes", n)
 	case trace.KindRegs:
 		return fmt.Sprintf("regs set by its tracer: rip %#x", ev.Regs.Rip)
 	case trace.KindRdrand:

@@ -40,7 +40,11 @@ func (r *recorder) recordExec(t *task, former int) error {
 	}
 	ev := &trace.Event{Kind: trace.KindExec, Tid: int32(former), Ret: int64(t.tid), Regs: regs, Path: exe}
 	r.traps[t.pid] = tracee.Traps{} // a new address space
+	var stack tracee.VMA
 	for _, v := range vmas {
+		if v.Path == "[stack]" {
+			stack = v
+		}
 		if v.Special() {
 			continue
 		}
@@ -71,7 +75,34 @@ func (r *recorder) recordExec(t *task, former int) error {
 			ev.Mem = append(ev.Mem, mem...)
 		}
 	}
-	return r.append(ev)
+	// A large image goes out partly in data events after the exec event,
+	// so that no event outgrows a trace block. The stack stays in the
+	// exec event: replay adjusts its extent while rebuilding.
+	var spill []trace.MemWrite
+	keep, size := ev.Mem[:0:0], 0
+	for _, w := range ev.Mem {
+		if size+len(w.Data) > dataChunk && (w.Addr < stack.Start || w.Addr >= stack.End) {
+			spill = append(spill, w)
+			continue
+		}
+		size += len(w.Data)
+		keep = append(keep, w)
+	}
+	ev.Mem = keep
+	if err := r.append(ev); err != nil {
+		return err
+	}
+	for len(spill) > 0 {
+		d := &trace.Event{Kind: trace.KindData, Tid: int32(t.tid)}
+		for n := 0; len(spill) > 0 && (n == 0 || n+len(spill[0].Data) <= dataChunk); spill = spill[1:] {
+			n += len(spill[0].Data)
+			d.Mem = append(d.Mem, spill[0])
+		}
+		if err := r.append(d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // snapshotChunk is the unit in which writable memory is saved at exec.

@@ -578,6 +578,16 @@ func (r *recorder) outputs(t *task, ev *trace.Event) error {
 			if reg.Len <= 0 || reg.Addr == 0 {
 				continue
 			}
+			if !efault && reg.Len > dataChunk {
+				// A huge output (a read of gigabytes) goes out in chunks
+				// of its own events, ahead of the exit event: the
+				// recorder never holds it whole, and no event outgrows a
+				// trace block.
+				var err error
+				if reg, err = r.appendChunks(t, from, reg, ev.MemTid); err != nil {
+					return fmt.Errorf("event %d: task %d: read %s output: %w", r.w.Count()+1, t.tid, ent.Name, err)
+				}
+			}
 			buf := make([]byte, reg.Len)
 			if efault {
 				if buf = readablePrefix(from, reg.Addr, buf); len(buf) == 0 {
@@ -617,6 +627,29 @@ func (r *recorder) outputs(t *task, ev *trace.Event) error {
 		}
 	}
 	return r.fileWrites(t, ev)
+}
+
+// dataChunk is the most bytes of output one event carries.
+const dataChunk = 16 << 20
+
+// appendChunks writes all but the last chunk of region reg of task from's
+// memory as data events of task t (memTid: the task whose memory it is, if
+// not t), and returns the rest.
+func (r *recorder) appendChunks(t *task, from int, reg syscalls.Region, memTid int32) (syscalls.Region, error) {
+	buf := make([]byte, dataChunk)
+	for reg.Len > dataChunk {
+		if err := ptrace.ReadMem(from, reg.Addr, buf); err != nil {
+			return reg, err
+		}
+		ev := &trace.Event{Kind: trace.KindData, Tid: int32(t.tid), MemTid: memTid,
+			Mem: []trace.MemWrite{{Addr: reg.Addr, Data: buf}}}
+		if err := r.append(ev); err != nil {
+			return reg, err
+		}
+		reg.Addr += dataChunk
+		reg.Len -= dataChunk
+	}
+	return reg, nil
 }
 
 // readablePrefix fills buf from addr page by page and returns the part

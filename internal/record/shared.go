@@ -209,7 +209,7 @@ func (r *recorder) fileWrites(t *task, ev *trace.Event) error {
 		}
 		off = pos - n
 	}
-	return r.logFileWrite(obj, ev, off, n)
+	return r.logFileWrite(t, obj, ev, off, n)
 }
 
 // truncated logs truncate(path) of a shared file.
@@ -223,21 +223,39 @@ func (r *recorder) truncated(t *task, pathPtr uint64, ev *trace.Event) error {
 	}
 	id, ok := statID(path)
 	if obj := r.shared(id); ok && obj != nil && obj.f != nil {
-		return r.logFileWrite(obj, ev, 0, 0)
+		return r.logFileWrite(t, obj, ev, 0, 0)
 	}
 	return nil
 }
 
 // logFileWrite adds to ev the file's bytes in [off, off+n) as they are now
 // and its size.
-func (r *recorder) logFileWrite(obj *sharedObject, ev *trace.Event, off, n int64) error {
+func (r *recorder) logFileWrite(t *task, obj *sharedObject, ev *trace.Event, off, n int64) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(obj.f.Fd()), &st); err != nil {
 		return fmt.Errorf("shared file %s: %w", obj.name, err)
 	}
-	fw := trace.FileWrite{File: obj.name, Off: uint64(max(off, 0)), Size: st.Size}
+	off = max(off, 0)
 	if n > 0 && off < st.Size {
-		fw.Data = make([]byte, min(n, st.Size-off))
+		n = min(n, st.Size-off)
+	} else {
+		n = 0
+	}
+	// A huge write goes out in chunks of their own events first.
+	for n > dataChunk {
+		fw := trace.FileWrite{File: obj.name, Off: uint64(off), Data: make([]byte, dataChunk), Size: -1}
+		if k, err := obj.f.ReadAt(fw.Data, off); err != nil && k < len(fw.Data) {
+			return fmt.Errorf("read shared file %s at %d: %w", obj.name, off, err)
+		}
+		if err := r.append(&trace.Event{Kind: trace.KindData, Tid: int32(t.tid), Files: []trace.FileWrite{fw}}); err != nil {
+			return err
+		}
+		off += dataChunk
+		n -= dataChunk
+	}
+	fw := trace.FileWrite{File: obj.name, Off: uint64(off), Size: st.Size}
+	if n > 0 {
+		fw.Data = make([]byte, n)
 		k, err := obj.f.ReadAt(fw.Data, off)
 		if err != nil && k < len(fw.Data) {
 			return fmt.Errorf("read shared file %s at %d: %w", obj.name, off, err)

@@ -491,6 +491,8 @@ func (r *replayer) step(ev *trace.Event) error {
 		return r.rdrand(t, ev)
 	case trace.KindRegs:
 		return r.setRegs(t, ev)
+	case trace.KindData:
+		return r.writeMem(t, ev, "data")
 	case trace.KindTaskExit:
 		return r.taskExit(t, ev)
 	}
@@ -662,24 +664,11 @@ func (r *replayer) syscallExit(t *rtask, ev *trace.Event) error {
 			return err
 		}
 	}
-	if err := r.objects.apply(r.rd, ev.Files); err != nil {
-		return err
-	}
 	if err := r.setrlimit(t, ev); err != nil {
 		return err
 	}
-	into := t.tid
-	if ev.MemTid != 0 {
-		o := r.tasks[ev.MemTid]
-		if o == nil {
-			return r.diverge(fmt.Sprintf("%s wrote into task %d, which this replay does not know", name, ev.MemTid))
-		}
-		into = o.tid
-	}
-	for _, w := range ev.Mem {
-		if err := ptrace.WriteMem(into, w.Addr, w.Data); err != nil {
-			return fmt.Errorf("event %d: write %s output: %w", r.rd.Count(), name, err)
-		}
+	if err := r.writeMem(t, ev, name); err != nil {
+		return err
 	}
 	var regs ptrace.Regs
 	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
@@ -794,6 +783,29 @@ func (r *replayer) rdrand(t *rtask, ev *trace.Event) error {
 	regs.Rip = site
 	d.Emulate(&regs, ev.Values[0])
 	return ptrace.SetRegs(t.tid, &regs)
+}
+
+// writeMem writes an event's memory outputs into t (or into the task its
+// MemTid names) and applies its changes to shared files; what names the
+// writer in errors.
+func (r *replayer) writeMem(t *rtask, ev *trace.Event, what string) error {
+	if err := r.objects.apply(r.rd, ev.Files); err != nil {
+		return err
+	}
+	into := t.tid
+	if ev.MemTid != 0 {
+		o := r.tasks[ev.MemTid]
+		if o == nil {
+			return r.diverge(fmt.Sprintf("%s wrote into task %d, which this replay does not know", what, ev.MemTid))
+		}
+		into = o.tid
+	}
+	for _, w := range ev.Mem {
+		if err := ptrace.WriteMem(into, w.Addr, w.Data); err != nil {
+			return fmt.Errorf("event %d: write %s output: %w", r.rd.Count(), what, err)
+		}
+	}
+	return nil
 }
 
 // setrlimit applies a recorded change of the process's own resource limits

@@ -41,12 +41,16 @@ const (
 	// KindRegs: a tracer inside the recording set the (stopped) task's
 	// general registers to Regs (ptrace SETREGS and the like).
 	KindRegs
+	// KindData: part of the memory the next event of this task writes (a
+	// huge syscall output or exec image, split so that no event outgrows a
+	// block): replay writes Mem (into MemTid if set) and Files at once.
+	KindData
 )
 
 var kindNames = map[Kind]string{
 	KindExec: "exec", KindSyscallEntry: "syscall-entry", KindSyscallExit: "syscall-exit",
 	KindSignal: "signal", KindRdtsc: "rdtsc", KindNewTask: "new-task", KindTaskExit: "task-exit", KindEnd: "end",
-	KindRdrand: "rdrand", KindRegs: "regs",
+	KindRdrand: "rdrand", KindRegs: "regs", KindData: "data",
 }
 
 func (k Kind) String() string {
