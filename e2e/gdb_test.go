@@ -355,3 +355,16 @@ func TestGdbServerAbuse(t *testing.T) {
 		}
 	})
 }
+
+// TestGdbBreakpointSurvivesSpawn: system() spawns a child sharing the
+// parent's memory (CLONE_VM|CLONE_VFORK); the breakpoint stays in the
+// parent and is hit on every call.
+func TestGdbBreakpointSurvivesSpawn(t *testing.T) {
+	env.Need(t)
+	out, _ := gdbSession(t, env.Progs["spawnbp"], nil,
+		"break work", "continue", "continue", "continue", "continue")
+	if n := strings.Count(out, "Breakpoint 1, work (i="); n != 3 {
+		t.Fatalf("breakpoint hit %d times, want 3:\n%s", n, out)
+	}
+	mustMatch(t, out, `sum 9`)
+}

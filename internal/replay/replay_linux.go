@@ -79,6 +79,9 @@ type rtask struct {
 	execDone bool // the current syscall was an execve already completed
 	vsyscall bool // the current syscall is a vsyscall (seccomp stop)
 	atEntry  bool // held at a syscall entry for a tracer inside the recording
+	// sharesDebugMem: a vfork or CLONE_VM child of the debugged process,
+	// whose memory holds the debugger's breakpoints (until it execs).
+	sharesDebugMem bool
 	// launched is the syscall replay is running for real in the task (-1:
 	// none): the only one its seccomp filter's stop may let through.
 	launched int
@@ -329,6 +332,7 @@ func (r *replayer) rebuild(t *rtask, ev *trace.Event) error {
 	if err := ptrace.SetRegs(t.tid, &regs); err != nil {
 		return err
 	}
+	t.sharesDebugMem = false // a new image of its own
 	r.exeOf[t.pid] = r.rd.File(ev.Path)
 	r.readAuxv(t, ev)
 	if t.pid == r.debugPid {
@@ -434,10 +438,49 @@ func (r *replayer) advance1(t *rtask) (ptrace.Stop, error) {
 			return ptrace.Stop{}, err
 		}
 		st, err := r.wait(t.tid)
+		if err == nil && t.sharesDebugMem && st.Kind() == ptrace.SignalStop && st.Signal() == int(unix.SIGTRAP) {
+			if stepped, err := r.passBreakpoint(t); stepped || err != nil {
+				if err != nil {
+					return st, err
+				}
+				continue
+			}
+		}
 		if err != nil || st.Kind() != ptrace.SignalStop || isSyncFault(t.tid, st.Signal()) {
 			return st, err
 		}
 	}
+}
+
+// passBreakpoint takes a task that shares the debugged process's memory
+// (a vfork child) past a debugger breakpoint it hit: the original byte
+// back for one step, then the breakpoint again. It reports whether the
+// SIGTRAP was such a breakpoint.
+func (r *replayer) passBreakpoint(t *rtask) (bool, error) {
+	var regs ptrace.Regs
+	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
+		return false, err
+	}
+	orig, ok := r.breakpoints[regs.Rip-1]
+	if !ok {
+		return false, nil
+	}
+	regs.Rip--
+	if err := ptrace.SetRegs(t.tid, &regs); err != nil {
+		return true, err
+	}
+	ptrace.WriteMem(t.tid, regs.Rip, []byte{orig})
+	err := ptrace.SysemuStep(t.tid, 0)
+	if err == nil {
+		var st ptrace.Stop
+		if st, err = r.wait(t.tid); err == nil && st.Kind() == ptrace.SyscallStop {
+			// The instruction was a syscall: leave the task at its entry
+			// for the caller, as an ordinary stop.
+			r.stashed[t.tid] = append([]ptrace.Stop{st}, r.stashed[t.tid]...)
+		}
+	}
+	ptrace.WriteMem(t.tid, regs.Rip, []byte{0xcc})
+	return true, err
 }
 
 // isSyncFault reports whether the signal tid is stopped for was raised by
@@ -930,16 +973,23 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 		// Its code has the parent's traps: in the same pages (vfork,
 		// CLONE_VM) or a copy.
 		a, _ := syscalls.DecodeClone(syscalls.Nr(t.entry.Orig_rax), tracee.SyscallArgs(&t.entry), tracee.Memory(t.tid))
-		if syscalls.Nr(t.entry.Orig_rax) == unix.SYS_VFORK || a.Flags&syscalls.CloneVM != 0 {
+		sharesMemory := syscalls.Nr(t.entry.Orig_rax) == unix.SYS_VFORK || a.Flags&syscalls.CloneVM != 0
+		if sharesMemory {
 			r.traps[child.pid] = r.traps[t.pid]
 		} else {
 			r.traps[child.pid] = r.traps[t.pid].Clone()
 		}
 		r.exeOf[child.pid], r.auxvOf[child.pid] = r.exeOf[t.pid], r.auxvOf[t.pid]
-		// A forked child must not inherit the debugger's breakpoints.
-		for a, orig := range r.breakpoints {
-			ptrace.WriteMem(child.tid, a, []byte{orig})
+		// A child forked by the debugged process has copies of the
+		// debugger's breakpoints, which it must not hit: they are taken
+		// out of its copy. A vfork or CLONE_VM child shares the parent's
+		// pages, where they must stay; other processes have none.
+		if t.pid == r.debugPid && !sharesMemory {
+			for a, orig := range r.breakpoints {
+				ptrace.WriteMem(child.tid, a, []byte{orig})
+			}
 		}
+		child.sharesDebugMem = sharesMemory && (t.pid == r.debugPid || t.sharesDebugMem)
 	}
 	if st, err = r.wait(child.tid); err != nil {
 		return err
