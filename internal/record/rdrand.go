@@ -43,19 +43,27 @@ func (s *rdrandScanner) scan(path, display string, off, length uint64) []rdrandS
 		return nil
 	}
 	defer f.Close()
-	code := make([]byte, length)
-	n, _ := f.ReadAt(code, int64(off))
-	code = code[:n]
+	// Read in windows (a mapping can be huge), overlapping by the two
+	// bytes after a 0f c7 that tell whether it is one.
 	var candidates []uint64 // file offsets of 0f c7 in register form, reg 6 or 7
-	for i := 0; ; {
-		j := bytes.Index(code[i:], []byte{0x0f, 0xc7})
-		if j < 0 || i+j+2 >= len(code) {
-			break
+	const window = 4 << 20
+	buf := make([]byte, window+2)
+	for base := uint64(0); base < length; base += window {
+		n, _ := f.ReadAt(buf[:min(window+2, length-base)], int64(off+base))
+		code := buf[:n]
+		for i := 0; ; {
+			j := bytes.Index(code[i:], []byte{0x0f, 0xc7})
+			if j < 0 || i+j+2 >= len(code) || uint64(i+j) >= window {
+				break
+			}
+			at := i + j
+			i = at + 1
+			if code[at+2] >= 0xf0 {
+				candidates = append(candidates, off+base+uint64(at))
+			}
 		}
-		at := i + j
-		i = at + 1
-		if code[at+2] >= 0xf0 {
-			candidates = append(candidates, off+uint64(at))
+		if n < len(buf[:min(window+2, length-base)]) {
+			break // end of file
 		}
 	}
 	var found []rdrandSite
@@ -95,6 +103,12 @@ func (s *rdrandScanner) scan(path, display string, off, length uint64) []rdrandS
 // one-byte prefix before it) and is one, else "", and where the
 // instruction begins.
 func decodeAt(f *os.File, start, end, c uint64) (string, uint64) {
+	// Only the bytes up to the candidate matter; a function (from a
+	// symbol or an FDE of a file nobody checked) may claim any size.
+	end = min(end, c+16)
+	if end <= start || end-start > 16<<20 {
+		return "", 0
+	}
 	fn := make([]byte, end-start)
 	n, _ := f.ReadAt(fn, int64(start))
 	fn = fn[:n]
