@@ -184,12 +184,40 @@ func ioctlName(req uint32) string {
 	return fmt.Sprintf("_IOWR(%s, 0x%x, %d)", ts, iocNr(req), iocSize(req))
 }
 
+// ioctlMisencoded are _IOC requests whose size field understates what
+// they write: a variable-length array after a header, or buffers reached
+// through pointers inside the argument. Recording the encoded size would
+// leave replay's memory silently different, so they are refused by name.
+var ioctlMisencoded = map[uint32]string{
+	0xC020660B: "FS_IOC_FIEMAP (extent array after the header)",
+	0xC0C0583B: "FS_IOC_GETFSMAP (record array after the header)",
+}
+
+// ioctlMisencodedTypes are whole ioctl families like ioctlMisencoded.
+var ioctlMisencodedTypes = map[uint32]string{
+	'd':  "DRM (buffers behind pointers)",
+	0x94: "btrfs (variable-length results)",
+	'U':  "usbdevfs (buffers behind pointers)",
+}
+
 // ioctlRefuse refuses requests whose outputs are unknown: unlisted legacy
-// numbers and size-less _IO requests of legacy types.
+// numbers, size-less _IO requests of legacy types, and requests whose
+// encoded size is not what they write.
 func ioctlRefuse(args [6]uint64) (int, string) {
 	req := uint32(args[1]) // the kernel takes an unsigned int
 	if _, ok := ioctlKnown[req]; ok {
 		return 0, ""
+	}
+	why, bad := ioctlMisencoded[req]
+	if !bad && iocDir(req)&iocRead != 0 { // a request that only reads the argument writes nothing
+		why, bad = ioctlMisencodedTypes[iocType(req)]
+		if iocType(req) == 'V' && iocSize(req) > 0 {
+			why, bad = "V4L2 (buffers behind pointers)", true
+		}
+	}
+	if bad {
+		return errENOTTY, fmt.Sprintf("unsupported ioctl 0x%x (%s, %s) on fd %d: rewind cannot record all it writes",
+			req, ioctlName(req), why, int32(args[0]))
 	}
 	if iocDir(req) != iocNone {
 		return 0, ""

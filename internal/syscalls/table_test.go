@@ -796,3 +796,23 @@ func TestCapget(t *testing.T) {
 	rs = outputs(t, Call{Nr: unix.SYS_CAPGET, Args: [6]uint64{0x100, 0x200}, Ret: -errEINVAL, Mem: m})
 	wantRegions(t, "capget probe", rs, Region{0x100, 4})
 }
+
+// TestIoctlMisencodedRefused: requests whose encoded size understates what
+// they write are refused by name, not recorded short.
+func TestIoctlMisencodedRefused(t *testing.T) {
+	p := Lookup(unix.SYS_IOCTL)
+	for req, want := range map[uint64]string{
+		0xC020660B: "FS_IOC_FIEMAP",
+		0xC010640C: "DRM",
+		0xC4009420: "btrfs",
+		0xC0585609: "V4L2",
+		0x2285:     "0x2285", // SG_IO: legacy number, refused as unknown
+	} {
+		if errno, why := p.Refuse([6]uint64{3, req}); errno != errENOTTY || !strings.Contains(why, want) {
+			t.Errorf("ioctl %#x: errno %d, %q; want ENOTTY naming %s", req, errno, why, want)
+		}
+	}
+	if _, why := p.Refuse([6]uint64{3, 0x80086601}); why != "" { // FS_IOC_GETFLAGS
+		t.Errorf("FS_IOC_GETFLAGS refused: %s", why)
+	}
+}
