@@ -918,28 +918,48 @@ func (r *replayer) echo(t *rtask, ev *trace.Event) error {
 	if ev.Echo == 2 {
 		out = r.opt.Stderr
 	}
+	if ev.Echoed != nil {
+		out.Write(ev.Echoed)
+		return nil
+	}
 	var bufs [][2]uint64
-	if ev.Nr == unix.SYS_WRITE {
+	iov, cnt := t.entry.Rsi, t.entry.Rdx
+	switch ev.Nr {
+	case unix.SYS_WRITE, unix.SYS_PWRITE64, unix.SYS_SENDTO:
 		bufs = append(bufs, [2]uint64{t.entry.Rsi, uint64(ev.Ret)})
-	} else {
-		iov := make([]byte, 16*t.entry.Rdx)
-		if err := ptrace.ReadMem(t.tid, t.entry.Rsi, iov); err != nil {
+		cnt = 0
+	case unix.SYS_SENDMSG: // struct msghdr: msg_iov at 16, msg_iovlen at 24
+		var hdr [32]byte
+		if err := ptrace.ReadMem(t.tid, t.entry.Rsi, hdr[:]); err != nil {
+			return err
+		}
+		iov, cnt = le64(hdr[16:]), le64(hdr[24:])
+	}
+	cnt = min(cnt, 1024) // UIO_MAXIOV: the count comes from the trace
+	if cnt > 0 {
+		vec := make([]byte, 16*cnt)
+		if err := ptrace.ReadMem(t.tid, iov, vec); err != nil {
 			return err
 		}
 		left := uint64(ev.Ret)
-		for i := uint64(0); i < t.entry.Rdx && left > 0; i++ {
-			base, n := le64(iov[16*i:]), le64(iov[16*i+8:])
+		for i := uint64(0); i < cnt && left > 0; i++ {
+			base, n := le64(vec[16*i:]), le64(vec[16*i+8:])
 			n = min(n, left)
 			bufs = append(bufs, [2]uint64{base, n})
 			left -= n
 		}
 	}
+	data := make([]byte, 1<<20)
 	for _, b := range bufs {
-		data := make([]byte, b[1])
-		if err := ptrace.ReadMem(t.tid, b[0], data); err != nil {
-			return err
+		for addr, left := b[0], b[1]; left > 0; {
+			chunk := data[:min(left, uint64(len(data)))]
+			if err := ptrace.ReadMem(t.tid, addr, chunk); err != nil {
+				return err
+			}
+			out.Write(chunk)
+			addr += uint64(len(chunk))
+			left -= uint64(len(chunk))
 		}
-		out.Write(data)
 	}
 	return nil
 }

@@ -123,6 +123,10 @@ type Event struct {
 	// MemTid: the recorded task whose memory Mem is, when not the event's
 	// own (process_vm_writev into another recorded process); 0 otherwise.
 	MemTid int32
+	// Echoed: what a syscall sent to the recorder's stdout or stderr (Echo)
+	// from somewhere other than the task's memory (sendfile,
+	// copy_file_range from a file); replay re-emits it.
+	Echoed []byte
 	// Traps: RDRAND/RDSEED instructions in the mappings made (Exec, mmap's
 	// SyscallExit) whose first byte the recorder replaced with int3; replay
 	// does the same.
@@ -252,7 +256,7 @@ func (e *Event) Append(b []byte) []byte {
 	for _, a := range e.Traps {
 		b = binary.AppendUvarint(b, a)
 	}
-	return b
+	return appendBytes(b, e.Echoed)
 }
 
 var errShort = errors.New("event truncated")
@@ -411,6 +415,7 @@ func decodeEvent(b []byte) (Event, []byte, error) {
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		e.Traps = append(e.Traps, d.uvarint())
 	}
+	e.Echoed = d.blob()
 	return e, d.b, d.err
 }
 
@@ -423,7 +428,7 @@ func (e *Event) size() int {
 	for _, f := range e.Files {
 		n += len(f.Data)
 	}
-	return n
+	return n + len(e.Echoed)
 }
 
 // Argv returns the program's arguments, read from the initial stack saved
