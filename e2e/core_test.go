@@ -69,7 +69,7 @@ func TestSystemPrograms(t *testing.T) {
 	for name, argv := range cases {
 		t.Run(name, func(t *testing.T) {
 			if _, err := exec.LookPath(argv[0]); err != nil {
-				t.Skipf("%s not installed", argv[0])
+				testutil.Lacking(t, "%s is not installed", argv[0])
 			}
 			_, rec := env.RecordReplay(t, 2, nil, argv...)
 			if rec.Stdout == "" {
@@ -320,7 +320,7 @@ func TestRdrandRecorded(t *testing.T) {
 	}
 	t.Run("c++ random_device", func(t *testing.T) {
 		if _, err := exec.LookPath("g++"); err != nil {
-			t.Skip("g++ is not installed")
+			testutil.Lacking(t, "g++ is not installed")
 		}
 		cxxRandomDevice(t)
 	})
@@ -365,7 +365,7 @@ func TestDivergenceReported(t *testing.T) {
 // outputs are unknown is refused with a warning naming its number.
 func TestIoctls(t *testing.T) {
 	env.Need(t)
-	_, rec := env.RecordReplay(t, 2, nil, env.Progs["ioctl"])
+	_, rec := env.RecordReplayWarned(t, 2, nil, []*regexp.Regexp{regexp.MustCompile(`unsupported ioctl 0x1234`)}, env.Progs["ioctl"])
 	for _, want := range []string{"TCGETS on a pipe: -1 Inappropriate ioctl for device", "FIONREAD: 0 3", "ioctl 0x1234: -1 Inappropriate ioctl for device"} {
 		if !strings.Contains(rec.Stdout, want) {
 			t.Fatalf("output lacks %q:\n%s", want, rec.Stdout)
@@ -451,9 +451,7 @@ func TestKilledWhileIdle(t *testing.T) {
 // size, and replays.
 func TestHugeRead(t *testing.T) {
 	env.Need(t)
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed")
-	}
+	testutil.NeedTool(t, "python3")
 	big := filepath.Join(t.TempDir(), "big")
 	f, _ := os.Create(big)
 	f.Truncate(300 << 20) // sparse: reads as zeros, costs no disk
@@ -483,9 +481,7 @@ func TestHugeRead(t *testing.T) {
 // rewind's own stderr is /dev/null too.
 func TestEchoAllWrites(t *testing.T) {
 	env.Need(t)
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed")
-	}
+	testutil.NeedTool(t, "python3")
 	src := filepath.Join(t.TempDir(), "src")
 	os.WriteFile(src, []byte("from sendfile\nfrom splice\n"), 0o644)
 	prog := `

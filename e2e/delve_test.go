@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rewind-dbg/rewind/internal/testutil"
 )
 
 // TestDelveReplay drives delve's rr backend against rewind through an 'rr'
@@ -64,7 +66,7 @@ func findDlv(t *testing.T) string {
 	gopath, _ := exec.Command("go", "env", "GOPATH").Output()
 	p := filepath.Join(strings.TrimSpace(string(gopath)), "bin", "dlv")
 	if _, err := os.Stat(p); err != nil {
-		t.Skip("dlv not installed (go install github.com/go-delve/delve/cmd/dlv@v1.27.2; .ci/run does)")
+		testutil.Lacking(t, "dlv is not installed (go install github.com/go-delve/delve/cmd/dlv@v1.27.2; .ci/run does)")
 	}
 	return p
 }
@@ -82,7 +84,7 @@ func paranoid(t *testing.T) {
 		return
 	}
 	if err := os.WriteFile(f, []byte("1"), 0o644); err != nil {
-		t.Skipf("delve requires %s <= 1 and it is %s (cannot change it: %v)", f, old, err)
+		testutil.Lacking(t, "delve requires %s <= 1 and it is %s (cannot change it: %v)", f, old, err)
 	}
 	t.Cleanup(func() { os.WriteFile(f, []byte(old), 0o644) })
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rewind-dbg/rewind/internal/testutil"
 )
 
 // gdbSession records prog, then replays it under 'gdb -batch' with the given
@@ -20,7 +22,7 @@ import (
 func gdbSession(t *testing.T, prog string, args []string, cmds ...string) (gdbOut, recorded string) {
 	t.Helper()
 	if _, err := exec.LookPath("gdb"); err != nil {
-		t.Skip("gdb not installed")
+		testutil.Lacking(t, "gdb is not installed")
 	}
 	dir := filepath.Join(t.TempDir(), "trace")
 	rec := env.Run(t, nil, append([]string{"record", "-o", dir, prog}, args...)...)
@@ -278,7 +280,7 @@ func TestGdbServerRobust(t *testing.T) {
 func TestGdbFollowProcess(t *testing.T) {
 	env.Need(t)
 	if _, err := exec.LookPath("gdb"); err != nil {
-		t.Skip("gdb not installed")
+		testutil.Lacking(t, "gdb is not installed")
 	}
 	dir := filepath.Join(t.TempDir(), "trace")
 	env.Run(t, nil, "record", "-o", dir, env.Progs["forkexec"])

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rewind-dbg/rewind/internal/testutil"
 )
 
 // Real programs no one here wrote, as users meet rewind: each is recorded
@@ -15,7 +17,7 @@ import (
 func need(t *testing.T, prog string) {
 	t.Helper()
 	if _, err := exec.LookPath(prog); err != nil {
-		t.Skipf("%s is not installed", prog)
+		testutil.Lacking(t, "%s is not installed", prog)
 	}
 }
 
@@ -191,7 +193,7 @@ int main(void) {
 `)
 	bin := filepath.Join(t.TempDir(), "leak")
 	if out, err := exec.Command("gcc", "-g", "-fsanitize=address", "-o", bin, src).CombinedOutput(); err != nil {
-		t.Skipf("no AddressSanitizer here: %v\n%s", err, out)
+		testutil.Lacking(t, "no AddressSanitizer here: %v\n%s", err, out)
 	}
 	_, rec := env.RecordReplay(t, 3, nil, bin)
 	if rec.Code != 1 || !strings.Contains(rec.Stderr, "77 byte(s) leaked") || strings.Contains(rec.Stderr, "fatal error") {

@@ -72,7 +72,7 @@ func TestUnprivileged(t *testing.T) {
 	for name, argv := range cases {
 		t.Run(name, func(t *testing.T) {
 			if _, err := os.Stat(argv[0]); strings.HasPrefix(argv[0], "/") && err != nil {
-				t.Skipf("%s is not installed", argv[0])
+				testutil.Lacking(t, "%s is not installed", argv[0])
 			}
 			trace := filepath.Join(work, strings.ReplaceAll(name, " ", "_")+".trace")
 			recOut, recErr, recCode := as(append([]string{"record", "-o", trace}, argv...)...)

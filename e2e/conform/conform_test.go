@@ -7,6 +7,9 @@
 // is replayed several times: replay must print the same and exit the same
 // every time.
 //
+// A recording must not warn, except as the program's "rewind-warns:
+// REGEXP" comment lines allow (what rewind refuses by name).
+//
 // REWIND_STRESS=N,M records each program N times and replays each
 // recording M times (default 1,3); REWIND_CONFORM=regexp picks programs.
 // See README ("Tests") for the 30-minute stress command.
@@ -27,6 +30,20 @@ import (
 var env *testutil.Env
 
 func TestMain(m *testing.M) { testutil.Main(m, &env) }
+
+// expectedWarnings reads a program's "rewind-warns: REGEXP" lines: the
+// warnings its recording must give (what rewind refuses, and says so).
+func expectedWarnings(t *testing.T, src string) []*regexp.Regexp {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*regexp.Regexp
+	for _, m := range regexp.MustCompile(`rewind-warns: (.*)`).FindAllStringSubmatch(string(b), -1) {
+		out = append(out, regexp.MustCompile(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(m[1]), "*/"))))
+	}
+	return out
+}
 
 // stress returns how many recordings of each program to make and how many
 // times to replay each.
@@ -74,9 +91,10 @@ func TestConformance(t *testing.T) {
 				if out, err := native.CombinedOutput(); err != nil {
 					t.Fatalf("%s fails natively: %v\n%s", name, err, out)
 				}
+				warns := expectedWarnings(t, src)
 				for i := 0; i < recordings; i++ {
 					scratch := t.TempDir()
-					_, rec := env.RecordReplay(t, replays, nil, prog, scratch)
+					_, rec := env.RecordReplayWarned(t, replays, nil, warns, prog, scratch)
 					if rec.Code != 0 {
 						t.Fatalf("recording %d: %s exited %d under rewind\nstdout:\n%s\nstderr:\n%s", i+1, name, rec.Code, rec.Stdout, rec.Stderr)
 					}

@@ -23,7 +23,7 @@ func TestGoBuildEmptyCache(t *testing.T) {
 	env.Need(t)
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("go not on PATH")
+		testutil.Lacking(t, "go is not on PATH")
 	}
 	mod := t.TempDir()
 	os.WriteFile(filepath.Join(mod, "go.mod"), []byte("module example.com/hello\n\ngo 1.26\n"), 0o644)

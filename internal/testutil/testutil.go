@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -103,6 +104,25 @@ func (e *Env) Need(t *testing.T) {
 	}
 }
 
+// Lacking skips the test for lacking what (a tool, a capability), or, when
+// REWIND_REQUIRE_TOOLS=1 (as in CI, which installs everything), fails it:
+// CI must not go green by skipping.
+func Lacking(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("REWIND_REQUIRE_TOOLS") == "1" {
+		t.Fatalf("required (REWIND_REQUIRE_TOOLS=1): "+format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// NeedTool skips (or, in CI, fails) unless prog is on PATH.
+func NeedTool(t *testing.T, prog string) {
+	t.Helper()
+	if _, err := exec.LookPath(prog); err != nil {
+		Lacking(t, "%s is not installed", prog)
+	}
+}
+
 // Outcome is what a rewind command printed and how it exited.
 type Outcome struct {
 	Stdout, Stderr string
@@ -147,10 +167,33 @@ func WithoutWarnings(s string) string {
 // of times and fails unless stdout, stderr and the exit status are identical
 // every time. before, if set, runs before each replay (to remove what the
 // recording created, for instance).
+//
+// The recording must not warn: a wrongly refused syscall would make the
+// program take a fallback and stay green. RecordReplayWarned names the
+// warnings a test expects.
 func (e *Env) RecordReplay(t *testing.T, replays int, before func(), argv ...string) (string, Outcome) {
+	t.Helper()
+	return e.RecordReplayWarned(t, replays, before, nil, argv...)
+}
+
+// RecordReplayWarned is RecordReplay for a recording expected to warn:
+// each warning line must match one of allowed.
+func (e *Env) RecordReplayWarned(t *testing.T, replays int, before func(), allowed []*regexp.Regexp, argv ...string) (string, Outcome) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "trace")
 	rec := e.Run(t, nil, append([]string{"record", "-o", dir}, argv...)...)
+	for _, l := range strings.Split(rec.Stderr, "\n") {
+		if !strings.HasPrefix(l, "rewind: warning:") {
+			continue
+		}
+		ok := false
+		for _, re := range allowed {
+			ok = ok || re.MatchString(l)
+		}
+		if !ok {
+			t.Errorf("recording %v warned unexpectedly: %s", argv, l)
+		}
+	}
 	for i := 0; i < replays; i++ {
 		if before != nil {
 			before()

@@ -1,3 +1,5 @@
+/* rewind-warns: syscall_\d+ is not supported \(not a known x86-64 syscall number\) */
+/* rewind-warns: 32-bit syscall \d+ \(int 0x80\) is not supported */
 /*
  * bad_syscalls.c - conformance test: invalid / unusual system call numbers and
  * system calls that fail part-way.

@@ -1,3 +1,4 @@
+/* rewind-warns: process\(es\) outlived .* and were killed */
 /*
  * daemon_child.c - conformance test: children that outlive the program.
  *

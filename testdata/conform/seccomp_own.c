@@ -1,3 +1,4 @@
+/* rewind-warns: perf_event_open is not supported */
 /*
  * seccomp_own.c - conformance test: a program that restricts itself.
  *
