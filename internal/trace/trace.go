@@ -452,8 +452,13 @@ func (r *Reader) readBlock() error {
 	if rawLen > maxBlock || zLen > maxBlock {
 		return &Error{r.Dir, fmt.Sprintf("event block %d is corrupt (impossible size)", r.blocks+1), nil}
 	}
-	z := make([]byte, zLen)
-	if _, err := io.ReadFull(r.r, z); err != nil {
+	// Read what is there rather than allocating what the header claims: a
+	// corrupt size must not cost its size in memory.
+	z, err := io.ReadAll(io.LimitReader(r.r, int64(zLen)))
+	if err != nil {
+		return &Error{r.Dir, "read event stream", err}
+	}
+	if len(z) < int(zLen) {
 		// A partly written last block: the recorder died while writing it.
 		return ErrIncomplete
 	}
@@ -461,7 +466,7 @@ func (r *Reader) readBlock() error {
 		return &Error{r.Dir, fmt.Sprintf("event block %d is corrupt (checksum mismatch)", r.blocks+1), nil}
 	}
 	// A fresh buffer per block: events handed out alias it.
-	raw, err := r.dec.DecodeAll(z, make([]byte, 0, rawLen))
+	raw, err := r.dec.DecodeAll(z, make([]byte, 0, min(rawLen, 4*zLen+64)))
 	if err != nil || len(raw) != int(rawLen) {
 		return &Error{r.Dir, fmt.Sprintf("event block %d is corrupt (does not decompress)", r.blocks+1), err}
 	}

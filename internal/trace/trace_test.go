@@ -37,7 +37,7 @@ func sampleEvents() []Event {
 	}
 }
 
-func write(t *testing.T, dir string, events []Event, finish bool) {
+func write(t testing.TB, dir string, events []Event, finish bool) {
 	t.Helper()
 	w, err := Create(dir, &Header{Program: "x", Argv: []string{"x"}})
 	if err != nil {
