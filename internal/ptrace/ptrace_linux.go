@@ -68,6 +68,10 @@ func wrap(op string, tid int, err error) error {
 // or exited between two requests).
 func IsGone(err error) bool { return errors.Is(err, unix.ESRCH) }
 
+// ErrExited reports memory access to a task whose address space is gone
+// (it exited, or is exiting, after it stopped). It satisfies IsGone.
+var ErrExited = fmt.Errorf("task has exited: %w", unix.ESRCH)
+
 func SetOptions(tid, opts int) error {
 	return wrap("SETOPTIONS", tid, unix.PtraceSetOptions(tid, opts))
 }

@@ -63,6 +63,9 @@ func procMem(pid int, addr uint64, buf []byte, write bool) error {
 		mode = unix.O_RDWR
 	}
 	fd, err := unix.Open(fmt.Sprintf("/proc/%d/mem", pid), mode|unix.O_CLOEXEC, 0)
+	if err == unix.ENOENT || err == unix.ESRCH {
+		return fmt.Errorf("open memory of task %d: %w", pid, ErrExited)
+	}
 	if err != nil {
 		return fmt.Errorf("open memory of task %d: %w", pid, err)
 	}
@@ -78,7 +81,9 @@ func procMem(pid int, addr uint64, buf []byte, write bool) error {
 			return fmt.Errorf("access %d bytes at %#x in task %d: %w", len(buf)-done, addr+uint64(done), pid, err)
 		}
 		if n == 0 {
-			return fmt.Errorf("access %d bytes at %#x in task %d: short transfer", len(buf)-done, addr+uint64(done), pid)
+			// The kernel answers 0, not EIO, once the address space is
+			// gone: the task exited (or is exiting) since it stopped.
+			return fmt.Errorf("access %d bytes at %#x in task %d: %w", len(buf)-done, addr+uint64(done), pid, ErrExited)
 		}
 		done += n
 	}

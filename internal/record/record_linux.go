@@ -242,7 +242,7 @@ func (r *recorder) run(path, cwd string) error {
 	r.ready = append(r.ready, t)
 	for len(r.tasks) > 0 {
 		if next := r.next(); next != nil {
-			if err := r.grant(next); err != nil {
+			if err := r.grant(next); err != nil && !r.vanished(next, err) {
 				return err
 			}
 		}
@@ -254,7 +254,7 @@ func (r *recorder) run(path, cwd string) error {
 			}
 			return err
 		}
-		if err := r.handle(st); err != nil {
+		if err := r.handle(st); err != nil && !r.vanished(r.tasks[st.Tid], err) {
 			unix.Kill(r.leader, unix.SIGKILL)
 			return err
 		}
@@ -307,7 +307,7 @@ func (r *recorder) grant(t *task) error {
 				if unix.Tgkill(t.pid, t.tid, 0) == unix.ESRCH {
 					return nil // killed meanwhile: it never runs again
 				}
-				return err
+				return err // ErrExited: see vanished
 			}
 		}
 		if err := r.append(t.exit); err != nil {
@@ -335,6 +335,22 @@ func (r *recorder) grant(t *task) error {
 		sig = si.Signo()
 	}
 	return r.gone(t, ptrace.Cont(t.tid, sig))
+}
+
+// vanished says whether err only means that t's memory went away while the
+// recorder looked at it (killed from outside, by the OOM killer, or by a
+// sibling's exec): t never runs again, and its death is reported next.
+func (r *recorder) vanished(t *task, err error) bool {
+	if t == nil || !errors.Is(err, ptrace.ErrExited) {
+		return false
+	}
+	if debugRecord {
+		fmt.Fprintf(r.opt.Stderr, "rewind: record: task %d vanished: %v\n", t.tid, err)
+	}
+	t.exit = nil
+	r.release(t)
+	r.dropReady(t)
+	return true
 }
 
 // gone tolerates a task that vanished (killed by a group exit) between stops.
@@ -483,15 +499,7 @@ func (r *recorder) syscallEntry(t *task) error {
 		r.release(t)
 	}
 	if nr == unix.SYS_EXIT_GROUP {
-		// The kernel kills the other threads now: those waiting to return
-		// from a syscall never get back to user space.
-		for _, o := range r.tasks {
-			if o.pid == t.pid && o != t {
-				o.dying = true
-				o.exit = nil
-				r.dropReady(o)
-			}
-		}
+		r.doom(t)
 	}
 	// An exiting task keeps the token until it is gone: the kernel clears
 	// its CLONE_CHILD_CLEARTID word on the way out, and a joining thread
@@ -849,6 +857,9 @@ func (r *recorder) event(t *task, st ptrace.Stop) error {
 		}
 		return r.gone(t, ptrace.Syscall(t.tid, 0))
 	case unix.PTRACE_EVENT_EXIT:
+		if status, err := ptrace.EventMsg(t.tid); err == nil && groupFatal(unix.WaitStatus(status)) {
+			r.doom(t)
+		}
 		if r.tracedExit(t) {
 			return nil
 		}
@@ -893,7 +904,33 @@ func (r *recorder) dropReady(t *task) {
 	}
 }
 
+// doom marks the other threads of t's process as dying: the kernel is
+// killing them (exit_group, or a fatal signal), and those waiting to return
+// from a syscall never get back to user space. Their pending syscall exits
+// are dropped, as replay, which ends the process at its first thread's
+// death, could not replay them.
+func (r *recorder) doom(t *task) {
+	for _, o := range r.tasks {
+		if o.pid == t.pid && o != t && !o.dying {
+			o.dying = true
+			o.exit = nil
+			o.outputsDue = false
+			r.dropReady(o)
+		}
+	}
+}
+
+// groupFatal says whether a thread's exit status means its whole process
+// dies with it: a signal that kills. SIGSYS is left out, for a seccomp
+// filter may kill a single thread with it.
+func groupFatal(status unix.WaitStatus) bool {
+	return status.Signaled() && status.Signal() != unix.SIGSYS
+}
+
 func (r *recorder) taskExited(t *task, st ptrace.Stop) error {
+	if groupFatal(st.Status) {
+		r.doom(t)
+	}
 	r.release(t)
 	r.dropReady(t)
 	r.traceeExited(t, int(st.Status))
