@@ -513,3 +513,34 @@ os.write(2, b"to stderr\n")
 		t.Fatalf("replay: %q %q", rep.Stdout, rep.Stderr)
 	}
 }
+
+// TestEchoMergedOutput: recorded with stdout and stderr one file (2>&1),
+// what the program wrote to its fd 1 is re-emitted on stdout and to its
+// fd 2 on stderr; a replay whose stdout cannot be written says so once and
+// still replays to the end.
+func TestEchoMergedOutput(t *testing.T) {
+	env.Need(t)
+	dir := filepath.Join(t.TempDir(), "trace")
+	cmd := exec.Command(env.Rewind, "record", "-o", dir, "sh", "-c", "echo out; ls /nonexistent-rewind-test")
+	merged, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Fatalf("record: %v\n%s", err, merged)
+	}
+	rep := env.Run(t, nil, "replay", "-a", dir)
+	if rep.Code != 2 || rep.Stdout != "out\n" || !strings.Contains(rep.Stderr, "nonexistent-rewind-test") {
+		t.Fatalf("replay -a: exit %d, stdout %q, stderr %q", rep.Code, rep.Stdout, rep.Stderr)
+	}
+	devFull, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devFull.Close()
+	full := exec.Command(env.Rewind, "replay", "-a", dir)
+	var stderr bytes.Buffer
+	full.Stdout, full.Stderr = devFull, &stderr
+	err = full.Run()
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || strings.Count(stderr.String(), "re-emitting the program's output failed") != 1 {
+		t.Fatalf("replay -a >/dev/full: %v, stderr %q", err, stderr.String())
+	}
+}

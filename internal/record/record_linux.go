@@ -728,8 +728,14 @@ func (r *recorder) echoTarget(tid, fd int) uint8 {
 	// The same open file description as the recorder's stdout or stderr
 	// (kcmp): a file the program opened itself, even the same /dev/null
 	// the user sent rewind's output to, is not an echo.
+	// Where rewind's stdout and stderr are one file (2>&1), the program's
+	// fd 2 is its stderr and anything else its stdout.
 	self := os.Getpid()
-	for _, out := range []int{2, 1} {
+	order := []int{1, 2}
+	if fd == 2 {
+		order = []int{2, 1}
+	}
+	for _, out := range order {
 		if same, err := sameOpenFile(self, out, tid, fd); err == nil {
 			if same {
 				return uint8(out)

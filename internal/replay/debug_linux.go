@@ -242,7 +242,7 @@ func (s *Session) SetBreakpoint(addr uint64) error {
 	if err := ptrace.ReadMem(s.cur.tid, addr, b[:]); err != nil {
 		return err
 	}
-	if err := ptrace.WriteMem(s.cur.tid, addr, []byte{0xcc}); err != nil {
+	if err := pokeBreakpoint(s.cur.tid, addr, int3); err != nil {
 		return err
 	}
 	s.r.breakpoints[addr] = b[0]
@@ -256,7 +256,19 @@ func (s *Session) ClearBreakpoint(addr uint64) error {
 		return nil
 	}
 	delete(s.r.breakpoints, addr)
-	return ptrace.WriteMem(s.cur.tid, addr, []byte{orig})
+	return pokeBreakpoint(s.cur.tid, addr, orig)
+}
+
+const int3 = 0xcc
+
+// pokeBreakpoint writes one byte of a debugger breakpoint (int3, or the
+// original byte back). A write that fails would leave the program running
+// different code than was recorded, so it is an error, never ignored.
+func pokeBreakpoint(tid int, addr uint64, b byte) error {
+	if err := ptrace.WriteMem(tid, addr, []byte{b}); err != nil {
+		return fmt.Errorf("write breakpoint byte at %#x in task %d: %w", addr, tid, err)
+	}
+	return nil
 }
 
 // stopFor hands a stop of t to the debugger and returns its answer. Tasks
@@ -285,7 +297,9 @@ func (r *replayer) stopWith(s *Session, why StopReason) Resume {
 
 func (r *replayer) clearBreakpoints(t *rtask) {
 	for a, orig := range r.breakpoints {
-		ptrace.WriteMem(t.tid, a, []byte{orig})
+		if err := pokeBreakpoint(t.tid, a, orig); err != nil && !ptrace.IsGone(err) {
+			fmt.Fprintf(r.opt.Stderr, "rewind: warning: detaching: %v\n", err)
+		}
 	}
 	r.breakpoints = map[uint64]byte{}
 }
@@ -365,15 +379,17 @@ func (r *replayer) resume(t *rtask, step bool) (ptrace.Stop, error) {
 		t.resumeSig = 0
 		if atBreak || step {
 			if atBreak {
-				ptrace.WriteMem(t.tid, regs.Rip, []byte{orig})
+				if err := pokeBreakpoint(t.tid, regs.Rip, orig); err != nil {
+					return ptrace.Stop{}, err
+				}
 			}
 			err := ptrace.SysemuStep(t.tid, sig)
 			var st ptrace.Stop
 			if err == nil {
 				st, err = r.wait(t.tid)
 			}
-			if atBreak {
-				ptrace.WriteMem(t.tid, regs.Rip, []byte{0xcc})
+			if atBreak && err == nil {
+				err = pokeBreakpoint(t.tid, regs.Rip, int3)
 			}
 			if err != nil || step || st.Kind() != ptrace.SignalStop || st.Signal() != int(unix.SIGTRAP) {
 				return st, err

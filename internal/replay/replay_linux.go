@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/rewind-dbg/rewind/internal/machine"
@@ -102,11 +103,12 @@ type rtask struct {
 }
 
 type replayer struct {
-	opt   Options
-	rd    *trace.Reader
-	ev    *trace.Event
-	tasks map[int32]*rtask
-	res   Result
+	echoFailed bool // emit could not write: warned once
+	opt        Options
+	rd         *trace.Reader
+	ev         *trace.Event
+	tasks      map[int32]*rtask
+	res        Result
 	// leader is the recorded tid of the first task: its end is the program's.
 	leader int32
 	// killedAsync: replay ended a task that an outside signal killed.
@@ -225,7 +227,12 @@ func (r *replayer) spawn(ev *trace.Event) error {
 	h := r.rd.Header
 	lim := unix.Rlimit{Cur: h.StackLimit[0], Max: h.StackLimit[1]}
 	if lim.Cur != 0 {
-		unix.Setrlimit(unix.RLIMIT_STACK, &lim)
+		// The stack limit places the mmap area: a different one moves
+		// every mapping, and replay diverges at the first that moved.
+		if err := unix.Setrlimit(unix.RLIMIT_STACK, &lim); err != nil {
+			fmt.Fprintf(r.opt.Stderr, "rewind: warning: cannot set the recorded stack limit (%s): %v; replay is likely to diverge (raise the hard limit: ulimit -Hs)\n",
+				rlimString(lim), err)
+		}
 	}
 	// A replayed crash must not write a core file: replay touches nothing.
 	unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{})
@@ -469,7 +476,9 @@ func (r *replayer) passBreakpoint(t *rtask) (bool, error) {
 	if err := ptrace.SetRegs(t.tid, &regs); err != nil {
 		return true, err
 	}
-	ptrace.WriteMem(t.tid, regs.Rip, []byte{orig})
+	if err := pokeBreakpoint(t.tid, regs.Rip, orig); err != nil {
+		return true, err
+	}
 	err := ptrace.SysemuStep(t.tid, 0)
 	if err == nil {
 		var st ptrace.Stop
@@ -479,8 +488,10 @@ func (r *replayer) passBreakpoint(t *rtask) (bool, error) {
 			r.stashed[t.tid] = append([]ptrace.Stop{st}, r.stashed[t.tid]...)
 		}
 	}
-	ptrace.WriteMem(t.tid, regs.Rip, []byte{0xcc})
-	return true, err
+	if err != nil {
+		return true, err
+	}
+	return true, pokeBreakpoint(t.tid, regs.Rip, int3)
 }
 
 // isSyncFault reports whether the signal tid is stopped for was raised by
@@ -911,6 +922,18 @@ func (r *replayer) shm(t *rtask, ev *trace.Event) error {
 	return rem.Close()
 }
 
+// emit writes echoed output. The replay goes on if that fails (the output
+// is a courtesy; the program's own view is unaffected), but says so once.
+func (r *replayer) emit(out io.Writer, b []byte) {
+	if r.echoFailed {
+		return
+	}
+	if _, err := out.Write(b); err != nil {
+		r.echoFailed = true
+		fmt.Fprintf(r.opt.Stderr, "rewind: warning: re-emitting the program's output failed: %v; the rest is not shown\n", err)
+	}
+}
+
 // echo re-emits what the program wrote to the recorder's stdout or stderr,
 // reading it from the replayed program's own memory.
 func (r *replayer) echo(t *rtask, ev *trace.Event) error {
@@ -919,7 +942,7 @@ func (r *replayer) echo(t *rtask, ev *trace.Event) error {
 		out = r.opt.Stderr
 	}
 	if ev.Echoed != nil {
-		out.Write(ev.Echoed)
+		r.emit(out, ev.Echoed)
 		return nil
 	}
 	var bufs [][2]uint64
@@ -956,7 +979,7 @@ func (r *replayer) echo(t *rtask, ev *trace.Event) error {
 			if err := ptrace.ReadMem(t.tid, addr, chunk); err != nil {
 				return err
 			}
-			out.Write(chunk)
+			r.emit(out, chunk)
 			addr += uint64(len(chunk))
 			left -= uint64(len(chunk))
 		}
@@ -1006,7 +1029,9 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 		// pages, where they must stay; other processes have none.
 		if t.pid == r.debugPid && !sharesMemory {
 			for a, orig := range r.breakpoints {
-				ptrace.WriteMem(child.tid, a, []byte{orig})
+				if err := pokeBreakpoint(child.tid, a, orig); err != nil {
+					return fmt.Errorf("take breakpoints out of forked task %d: %w", child.rec, err)
+				}
 			}
 		}
 		child.sharesDebugMem = sharesMemory && (t.pid == r.debugPid || t.sharesDebugMem)
@@ -1494,4 +1519,15 @@ func (r *replayer) debuggerExit(status unix.WaitStatus) {
 	if r.opt.Debugger.Exited(&Session{r: r, cur: &rtask{rec: r.debugPid, pid: r.debugPid}}, status) == Quit {
 		r.quit = true
 	}
+}
+
+// rlimString writes a resource limit the way ulimit shows it.
+func rlimString(l unix.Rlimit) string {
+	f := func(v uint64) string {
+		if v == unix.RLIM_INFINITY {
+			return "unlimited"
+		}
+		return strconv.FormatUint(v, 10)
+	}
+	return f(l.Cur) + "/" + f(l.Max)
 }
