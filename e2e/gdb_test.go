@@ -3,13 +3,17 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"debug/elf"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -175,13 +179,13 @@ func TestGdbCatchSyscallAndMore(t *testing.T) {
 		`(Value = 0|Old value = 0\s+New value = \d+)`)
 }
 
-// serveRaw records debugme, starts 'rewind replay -s 0' on it and connects
+// serveRaw records prog, starts 'rewind replay -s 0' on it and connects
 // to the server; the returned function gives the rest of rewind's stderr
 // once rewind has ended.
-func serveRaw(t *testing.T) (*exec.Cmd, net.Conn, func() string) {
+func serveRaw(t *testing.T, prog string) (*exec.Cmd, *rspClient, func() string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "trace")
-	env.Run(t, nil, "record", "-o", dir, env.Progs["debugme"])
+	env.Run(t, nil, "record", "-o", dir, prog)
 	cmd := exec.Command(env.Rewind, "replay", "-s", "0", dir)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
@@ -209,7 +213,46 @@ func serveRaw(t *testing.T) (*exec.Cmd, net.Conn, func() string) {
 		}
 		close(done)
 	}()
-	return cmd, c, func() string { <-done; return rest.String() }
+	return cmd, &rspClient{t, c, bufio.NewReader(c)}, func() string { <-done; return rest.String() }
+}
+
+// rspClient speaks the remote protocol to rewind's server, in ack mode.
+type rspClient struct {
+	t  *testing.T
+	c  net.Conn
+	rd *bufio.Reader
+}
+
+// send sends a packet and returns the reply's payload.
+func (r *rspClient) send(payload string) string {
+	r.t.Helper()
+	var sum byte
+	for i := 0; i < len(payload); i++ {
+		sum += payload[i]
+	}
+	fmt.Fprintf(r.c, "$%s#%02x", payload, sum)
+	return r.reply(payload)
+}
+
+// reply reads the next packet (skipping acks) and acknowledges it.
+func (r *rspClient) reply(what string) string {
+	r.t.Helper()
+	for {
+		b, err := r.rd.ReadByte()
+		if err != nil {
+			r.t.Fatalf("reading reply to %q: %v", what, err)
+		}
+		if b == '$' {
+			break
+		}
+	}
+	reply, err := r.rd.ReadString('#')
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.rd.Discard(2)
+	r.c.Write([]byte("+"))
+	return strings.TrimSuffix(reply, "#")
 }
 
 // TestGdbServerRobust: malformed and unknown packets get error or empty
@@ -217,31 +260,8 @@ func serveRaw(t *testing.T) (*exec.Cmd, net.Conn, func() string) {
 // session.
 func TestGdbServerRobust(t *testing.T) {
 	env.Need(t)
-	cmd, c, _ := serveRaw(t)
-	rd := bufio.NewReader(c)
-	send := func(payload string) string {
-		var sum byte
-		for i := 0; i < len(payload); i++ {
-			sum += payload[i]
-		}
-		fmt.Fprintf(c, "$%s#%02x", payload, sum)
-		for {
-			b, err := rd.ReadByte()
-			if err != nil {
-				t.Fatalf("reading reply to %q: %v", payload, err)
-			}
-			if b == '$' {
-				break
-			}
-		}
-		reply, err := rd.ReadString('#')
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd.Discard(2)
-		c.Write([]byte("+"))
-		return strings.TrimSuffix(reply, "#")
-	}
+	cmd, rc, _ := serveRaw(t, env.Progs["debugme"])
+	c, rd, send := rc.c, rc.rd, rc.send
 	c.Write([]byte("$bad#00")) // wrong checksum: a '-' and no reply
 	for payload, want := range map[string]string{
 		"mzz,10":                            "E01",
@@ -337,7 +357,8 @@ func TestGdbReverseRefused(t *testing.T) {
 func TestGdbServerAbuse(t *testing.T) {
 	env.Need(t)
 	t.Run("naks", func(t *testing.T) {
-		cmd, c, _ := serveRaw(t)
+		cmd, rc, _ := serveRaw(t, env.Progs["debugme"])
+		c := rc.c
 		go io.Copy(io.Discard, c)
 		// One request, then nothing but NAKs for its reply, in order on
 		// the one connection.
@@ -347,7 +368,8 @@ func TestGdbServerAbuse(t *testing.T) {
 		}
 	})
 	t.Run("huge packet", func(t *testing.T) {
-		cmd, c, stderr := serveRaw(t)
+		cmd, rc, stderr := serveRaw(t, env.Progs["debugme"])
+		c := rc.c
 		c.Write([]byte("$m"))
 		c.Write(bytes.Repeat([]byte("0"), 2<<20))
 		c.Write([]byte("#00"))
@@ -369,4 +391,110 @@ func TestGdbBreakpointSurvivesSpawn(t *testing.T) {
 		t.Fatalf("breakpoint hit %d times, want 3:\n%s", n, out)
 	}
 	mustMatch(t, out, `sum 9`)
+}
+
+// TestGdbInterrupt: a debugger's Ctrl-C (0x03) stops a replay that is
+// computing without syscalls, inside the computation, as a SIGINT stop;
+// continuing from there replays to the recorded end.
+func TestGdbInterrupt(t *testing.T) {
+	env.Need(t)
+	prog := env.Progs["busy"]
+	f, err := elf.Open(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms, err := f.Symbols()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crunch elf.Symbol
+	for _, s := range syms {
+		if s.Name == "crunch" {
+			crunch = s
+		}
+	}
+	if crunch.Value == 0 {
+		t.Fatal("busy has no symbol crunch")
+	}
+	// Recorded with address-space randomisation off: a PIE loads here.
+	const pieBase = 0x555555554000
+	start, end := pieBase+crunch.Value, pieBase+crunch.Value+crunch.Size
+	cmd, c, _ := serveRaw(t, prog)
+	c.send("?")
+	if r := c.send(fmt.Sprintf("Z0,%x,1", start)); r != "OK" {
+		t.Fatalf("breakpoint at crunch: %q", r)
+	}
+	if r := c.send("vCont;c"); !strings.HasPrefix(r, "T05") || !strings.Contains(r, "swbreak") {
+		t.Fatalf("continue to crunch: %q", r)
+	}
+	c.send(fmt.Sprintf("z0,%x,1", start))
+	// Continue, then interrupt: crunch computes for a second or more.
+	fmt.Fprintf(c.c, "$vCont;c#a8")
+	c.c.Write([]byte{0x03})
+	if r := c.reply("Ctrl-C"); !strings.HasPrefix(r, "T02") {
+		t.Fatalf("stop after Ctrl-C: %q, want T02 (SIGINT)", r)
+	}
+	rip := c.send("p10")
+	var pc uint64
+	for i := 0; i+1 < len(rip) && i < 16; i += 2 {
+		b, _ := strconv.ParseUint(rip[i:i+2], 16, 8)
+		pc |= b << (4 * uint(i))
+	}
+	if pc < start || pc >= end {
+		t.Fatalf("interrupted at %#x, outside crunch [%#x, %#x)", pc, start, end)
+	}
+	if r := c.send("vCont;c"); !strings.HasPrefix(r, "W07") {
+		t.Fatalf("continue to the end: %q, want exit 7", r)
+	}
+	c.c.Write([]byte("$k#6b"))
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("rewind after kill: %v", err)
+	}
+}
+
+// TestReplaySurvivesTerminalInterrupt: Ctrl-C at the terminal signals
+// rewind as well as the gdb it started; the interrupt is gdb's to act on,
+// and the replay goes on. Here rewind gets a SIGINT while gdb waits (on a
+// FIFO the test then opens) at a breakpoint; gdb then continues to the end.
+func TestReplaySurvivesTerminalInterrupt(t *testing.T) {
+	env.Need(t)
+	if _, err := exec.LookPath("gdb"); err != nil {
+		testutil.Lacking(t, "gdb is not installed")
+	}
+	tmp := t.TempDir()
+	dir, fifo := filepath.Join(tmp, "trace"), filepath.Join(tmp, "go")
+	env.Run(t, nil, "record", "-o", dir, env.Progs["debugme"])
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(env.Rewind, "replay", dir, "--", "-batch", "-nx",
+		"-ex", "break compute", "-ex", "continue", "-ex", "shell read x < "+fifo, "-ex", "continue")
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	sc := bufio.NewScanner(out)
+	var seen strings.Builder
+	for sc.Scan() {
+		seen.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "Breakpoint 1, compute") {
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WriteString("go\n")
+	w.Close()
+	for sc.Scan() {
+		seen.WriteString(sc.Text() + "\n")
+	}
+	if err := cmd.Wait(); err != nil || !strings.Contains(seen.String(), "exited with code 03") {
+		t.Fatalf("replay after SIGINT: %v\n%s", err, seen.String())
+	}
 }

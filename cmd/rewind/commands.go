@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -289,6 +290,12 @@ func cmdReplay(args []string) error {
 		} else {
 			gdb = exec.Command(launch[0], append(launch[1:len(launch)-1], append(dbgArgs, exe)...)...)
 			gdb.Stdin, gdb.Stdout, gdb.Stderr = os.Stdin, os.Stdout, os.Stderr
+			// Ctrl-C at the terminal reaches gdb and rewind both: it is
+			// gdb's, which interrupts the replay through the protocol.
+			// Caught, not ignored, so that gdb does not inherit it ignored.
+			intr := make(chan os.Signal, 1)
+			signal.Notify(intr, os.Interrupt)
+			defer signal.Stop(intr)
 			if err := gdb.Start(); err != nil {
 				return fail(1, "cannot start gdb (use -s PORT to attach a debugger yourself): %v", err)
 			}

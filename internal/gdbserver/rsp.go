@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"time"
 )
 
 // conn frames GDB remote protocol packets: $data#cs, with '+'/'-' acks
@@ -23,8 +24,9 @@ type conn struct {
 	r     *bufio.Reader
 	w     *bufio.Writer
 	noAck bool
-	// interrupted records a 0x03 that arrived while reading.
-	interrupted bool
+	// watching is closed when the goroutine watching for a Ctrl-C (see
+	// watch) has stopped; nil when none runs.
+	watching chan struct{}
 }
 
 func newConn(c net.Conn) *conn {
@@ -37,6 +39,42 @@ var debugRSP = os.Getenv("REWIND_DEBUG_RSP") == "1"
 // errMalformed is a packet that could not be framed; the client gets '-'.
 var errMalformed = errors.New("the debugger sent a packet over 1 MiB")
 
+// watch reads what the client sends while the replay runs: in all-stop
+// mode only a Ctrl-C (0x03), on which it calls interrupt. It stops at the
+// start of a packet, left for readPacket, or when unwatch is called.
+func (c *conn) watch(interrupt func()) {
+	done := make(chan struct{})
+	c.watching = done
+	go func() {
+		defer close(done)
+		for {
+			b, err := c.r.ReadByte()
+			if err != nil {
+				return // unwatch's deadline, or the client went away
+			}
+			switch b {
+			case 0x03:
+				interrupt()
+			case '$':
+				c.r.UnreadByte()
+				return
+			}
+		}
+	}()
+}
+
+// unwatch stops the goroutine watch started, before the server reads or
+// writes again: an expired read deadline ends its read.
+func (c *conn) unwatch() {
+	if c.watching == nil {
+		return
+	}
+	c.c.SetReadDeadline(time.Unix(1, 0))
+	<-c.watching
+	c.watching = nil
+	c.c.SetReadDeadline(time.Time{})
+}
+
 // readPacket returns the next packet's payload (unescaped).
 func (c *conn) readPacket() (string, error) {
 	for {
@@ -48,8 +86,7 @@ func (c *conn) readPacket() (string, error) {
 		case '+', '-':
 			continue
 		case 0x03:
-			c.interrupted = true
-			continue
+			continue // a Ctrl-C that came after the stop it asked for
 		case '$':
 		default:
 			continue // line noise between packets
@@ -142,7 +179,6 @@ func (c *conn) writePacket(data string) error {
 			case '-':
 				nak = true
 			case 0x03:
-				c.interrupted = true
 			}
 		}
 	}

@@ -76,6 +76,9 @@ func (s *Server) Stopped(sess *replay.Session, why replay.StopReason) replay.Res
 	if s.gone {
 		return replay.Quit
 	}
+	if s.c != nil {
+		s.c.unwatch()
+	}
 	if why == replay.StopSignal && s.pass[gdbSignal(sess.Signal)] {
 		return replay.Continue
 	}
@@ -99,6 +102,7 @@ func (s *Server) Exited(sess *replay.Session, status unix.WaitStatus) replay.Res
 	if s.gone || s.c == nil {
 		return replay.Quit
 	}
+	s.c.unwatch()
 	reply := fmt.Sprintf("W%02x;process:%x", status.ExitStatus()&0xff, sess.Pid())
 	if status.Signaled() {
 		reply = fmt.Sprintf("X%02x;process:%x", gdbSignal(int(status.Signal())), sess.Pid())
@@ -132,8 +136,11 @@ func (s *Server) hangUp() replay.Resume {
 
 func stopReply(sess *replay.Session, why replay.StopReason) string {
 	sig := 5 // SIGTRAP
-	if why == replay.StopSignal {
+	switch why {
+	case replay.StopSignal:
 		sig = gdbSignal(sess.Signal)
+	case replay.StopInterrupt:
+		sig = 2 // SIGINT: what gdb reports for its own Ctrl-C
 	}
 	r := fmt.Sprintf("T%02xthread:p%x.%x;", sig, sess.Pid(), sess.Tid())
 	switch why {
@@ -160,6 +167,10 @@ func (s *Server) serve(sess *replay.Session, why replay.StopReason) replay.Resum
 		}
 		reply, resume, done := s.handle(sess, why, p)
 		if done {
+			if resume == replay.Continue || resume == replay.Step {
+				// The replay runs: the debugger may send a Ctrl-C.
+				s.c.watch(sess.Interrupt)
+			}
 			return resume
 		}
 		if err := s.c.writePacket(reply); err != nil {

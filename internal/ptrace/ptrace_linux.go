@@ -226,3 +226,13 @@ func (s Stop) String() string {
 	}
 	return fmt.Sprintf("task %d signal stop %v", s.Tid, s.Status.StopSignal())
 }
+
+// WaitFromAnyThread waits for tracee tid from a thread other than its
+// tracer, as the kernel allows for a thread of the same process that names
+// the tracee (never -1, which could reap rewind's own children).
+func WaitFromAnyThread(tid int) (Stop, error) {
+	if tid <= 0 {
+		return Stop{}, fmt.Errorf("wait from any thread for task %d: a tracee must be named", tid)
+	}
+	return wait(tid, unix.WALL)
+}

@@ -33,6 +33,7 @@ const (
 	StopWatch                        // a hardware watchpoint triggered (Session.Watch)
 	StopSignal                       // a signal is about to be delivered (Session.Signal)
 	StopSyscall                      // a caught syscall enters or returns (Session.Syscall)
+	StopInterrupt                    // the debugger asked for a stop (Session.Interrupt)
 )
 
 // Resume is the debugger's answer to a stop.
@@ -282,6 +283,7 @@ func (r *replayer) stopWith(s *Session, why StopReason) Resume {
 	if r.opt.Debugger == nil || r.detached || t.pid != r.debugPid || r.debugPid == 0 {
 		return Continue
 	}
+	r.intr.honoured()
 	res := r.opt.Debugger.Stopped(s, why)
 	if res == Quit {
 		r.quit = true
@@ -314,6 +316,9 @@ func (r *replayer) debugAdvance(t *rtask) (ptrace.Stop, error) {
 			// been replayed: that is now.
 			t.stepDone = false
 			step = r.stopFor(t, StopStep) == Step
+		} else if r.intr.pending() {
+			// A Ctrl-C that found the task stopped for an event.
+			step = r.stopFor(t, StopInterrupt) == Step
 		}
 		if r.quit {
 			return ptrace.Stop{}, ErrQuit
@@ -326,6 +331,13 @@ func (r *replayer) debugAdvance(t *rtask) (ptrace.Stop, error) {
 		if st.Kind() == ptrace.SyscallStop {
 			t.stepDone = step
 			return st, nil
+		}
+		if interruptTrap(st) {
+			t.stepping = r.stopFor(t, StopInterrupt) == Step
+			if r.quit {
+				return st, ErrQuit
+			}
+			continue
 		}
 		if st.Kind() != ptrace.SignalStop || st.Signal() != int(unix.SIGTRAP) {
 			return st, nil
@@ -383,7 +395,7 @@ func (r *replayer) resume(t *rtask, step bool) (ptrace.Stop, error) {
 					return ptrace.Stop{}, err
 				}
 			}
-			err := ptrace.SysemuStep(t.tid, sig)
+			err := r.resumeAs(ptrace.SysemuStep, t.tid, sig)
 			var st ptrace.Stop
 			if err == nil {
 				st, err = r.wait(t.tid)
@@ -396,10 +408,10 @@ func (r *replayer) resume(t *rtask, step bool) (ptrace.Stop, error) {
 			}
 			continue // stepped off the breakpoint: now run
 		}
-		if err := ptrace.Sysemu(t.tid, sig); err != nil {
+		if err := r.resumeAs(ptrace.Sysemu, t.tid, sig); err != nil {
 			return ptrace.Stop{}, err
 		}
-		st, err := r.wait(t.tid)
+		st, err := r.waitRunning(t)
 		if err != nil || st.Kind() != ptrace.SignalStop || st.Signal() == int(unix.SIGTRAP) || isSyncFault(t.tid, st.Signal()) {
 			return st, err
 		}

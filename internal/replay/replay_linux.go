@@ -104,6 +104,7 @@ type rtask struct {
 
 type replayer struct {
 	echoFailed bool // emit could not write: warned once
+	intr       interrupts
 	opt        Options
 	rd         *trace.Reader
 	ev         *trace.Event
@@ -153,7 +154,7 @@ func Replay(opt Options) (*Result, error) {
 		fmt.Fprintf(opt.Stderr, "rewind: warning: this machine differs from the recording one (%s); a program that checks CPU features may diverge\n", d)
 	}
 	r := &replayer{opt: opt, rd: rd, tasks: map[int32]*rtask{}, breakpoints: map[uint64]byte{}, stashed: map[int][]ptrace.Stop{},
-		exeOf: map[int32]string{}, auxvOf: map[int32][]byte{}, traps: map[int32]tracee.Traps{}}
+		exeOf: map[int32]string{}, auxvOf: map[int32][]byte{}, traps: map[int32]tracee.Traps{}, intr: newInterrupts()}
 	err = ptrace.Run(func() error {
 		err := r.run()
 		for _, t := range r.tasks {
@@ -441,7 +442,7 @@ func (r *replayer) advance1(t *rtask) (ptrace.Stop, error) {
 	for {
 		sig := t.resumeSig
 		t.resumeSig = 0
-		if err := ptrace.Sysemu(t.tid, sig); err != nil {
+		if err := r.resumeAs(ptrace.Sysemu, t.tid, sig); err != nil {
 			return ptrace.Stop{}, err
 		}
 		st, err := r.wait(t.tid)
@@ -479,7 +480,7 @@ func (r *replayer) passBreakpoint(t *rtask) (bool, error) {
 	if err := pokeBreakpoint(t.tid, regs.Rip, orig); err != nil {
 		return true, err
 	}
-	err := ptrace.SysemuStep(t.tid, 0)
+	err := r.resumeAs(ptrace.SysemuStep, t.tid, 0)
 	if err == nil {
 		var st ptrace.Stop
 		if st, err = r.wait(t.tid); err == nil && st.Kind() == ptrace.SyscallStop {
@@ -633,7 +634,7 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 		return r.diverge(fmt.Sprintf("re-entering %s: %v", name, err))
 	}
 	t.inKernel = true
-	if err := ptrace.Syscall(t.tid, 0); err != nil {
+	if err := r.resumeAs(ptrace.Syscall, t.tid, 0); err != nil {
 		return err
 	}
 	if ev.Nr == unix.SYS_EXIT || ev.Nr == unix.SYS_EXIT_GROUP {
@@ -646,7 +647,7 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 		if st.Kind() != ptrace.EventStop || st.Event() != unix.PTRACE_EVENT_EXIT {
 			return r.diverge(fmt.Sprintf("%s: unexpected %v", name, st))
 		}
-		return ptrace.Cont(t.tid, 0)
+		return r.resumeAs(ptrace.Cont, t.tid, 0)
 	}
 	return nil
 }
@@ -681,7 +682,7 @@ func (r *replayer) collect(t *rtask) (int64, error) {
 			}
 			return int64(regs.Rax), nil
 		case ptrace.EventStop:
-			if err := ptrace.Syscall(t.tid, 0); err != nil {
+			if err := r.resumeAs(ptrace.Syscall, t.tid, 0); err != nil {
 				return 0, err
 			}
 		default:
@@ -1057,7 +1058,7 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 	if r.quit {
 		return ErrQuit
 	}
-	return ptrace.Syscall(t.tid, 0)
+	return r.resumeAs(ptrace.Syscall, t.tid, 0)
 }
 
 // storeCloneTid makes the ids the kernel stored when replay's clone ran for
@@ -1124,7 +1125,7 @@ func (r *replayer) exec(t *rtask, ev *trace.Event) error {
 			return r.diverge(fmt.Sprintf("execve: main thread %d unknown", ev.Ret))
 		}
 	}
-	if err := ptrace.Syscall(t.tid, 0); err != nil {
+	if err := r.resumeAs(ptrace.Syscall, t.tid, 0); err != nil {
 		return err
 	}
 	for sawExec := false; ; {
@@ -1155,7 +1156,7 @@ func (r *replayer) exec(t *rtask, ev *trace.Event) error {
 			t.execDone = true
 			return r.rebuild(t, ev)
 		case st.Kind() == ptrace.EventStop && st.Event() == unix.PTRACE_EVENT_EXIT:
-			if err := ptrace.Cont(st.Tid, 0); err != nil && !ptrace.IsGone(err) {
+			if err := r.resumeAs(ptrace.Cont, st.Tid, 0); err != nil && !ptrace.IsGone(err) {
 				return err
 			}
 			continue
@@ -1163,7 +1164,7 @@ func (r *replayer) exec(t *rtask, ev *trace.Event) error {
 			r.stashed[st.Tid] = append(r.stashed[st.Tid], st)
 			continue
 		}
-		if err := ptrace.Syscall(st.Tid, 0); err != nil {
+		if err := r.resumeAs(ptrace.Syscall, st.Tid, 0); err != nil {
 			return err
 		}
 	}
@@ -1182,8 +1183,20 @@ func (r *replayer) wait(tid int) (ptrace.Stop, error) {
 		if q := r.stashed[tid]; len(q) > 0 {
 			r.stashed[tid] = q[1:]
 			st = q[0]
-		} else if st, err = ptrace.Wait(tid); err != nil {
+		} else if st, err = r.waitOnce(tid); err != nil {
 			return st, err
+		}
+		if r.intr.isInterruptStop(st) {
+			if r.intr.running == tid {
+				return st, nil // the debugger's Ctrl-C, for waitRunning
+			}
+			// It landed after the task had stopped for something else,
+			// and trapped on the task's next resume: resume it the same
+			// way again. The debugger gets its stop at the next chance.
+			if err := r.resumeAs(r.intr.lastOp[tid], tid, 0); err != nil {
+				return st, err
+			}
+			continue
 		}
 		if st.Kind() != ptrace.SeccompStop {
 			return st, nil
@@ -1198,7 +1211,7 @@ func (r *replayer) wait(tid int) (ptrace.Stop, error) {
 		if err := r.allowReal(tid, regs.Orig_rax); err != nil {
 			return st, err
 		}
-		if err := ptrace.Syscall(tid, 0); err != nil {
+		if err := r.resumeAs(ptrace.Syscall, tid, 0); err != nil {
 			return st, err
 		}
 	}
@@ -1242,7 +1255,7 @@ func (r *replayer) signal(t *rtask, ev *trace.Event) error {
 		prev := t.resumeSig
 		t.resumeSig = 0
 		for err == nil {
-			if err = ptrace.Sysemu(t.tid, prev); err == nil {
+			if err = r.resumeAs(ptrace.Sysemu, t.tid, prev); err == nil {
 				st, err = r.wait(t.tid)
 			}
 			// A seized task traps once for a SIGCONT sent to it.
@@ -1453,7 +1466,7 @@ func (r *replayer) taskExit(t *rtask, ev *trace.Event) error {
 			r.killedAsync = true
 		}
 		if !seccompKill {
-			if err := ptrace.Sysemu(t.tid, sig); err != nil && !ptrace.IsGone(err) {
+			if err := r.resumeAs(ptrace.Sysemu, t.tid, sig); err != nil && !ptrace.IsGone(err) {
 				return err
 			}
 		}
@@ -1494,16 +1507,16 @@ func (r *replayer) taskExit(t *rtask, ev *trace.Event) error {
 			return nil
 		case ptrace.SignalStop:
 			// A task being killed may still stop for a signal on its way out.
-			if err := ptrace.Sysemu(t.tid, st.Signal()); err != nil && !ptrace.IsGone(err) {
+			if err := r.resumeAs(ptrace.Sysemu, t.tid, st.Signal()); err != nil && !ptrace.IsGone(err) {
 				return err
 			}
 		case ptrace.SyscallStop:
 			// Skipped (SYSEMU): a dying task must not run a real syscall.
-			if err := ptrace.Sysemu(t.tid, 0); err != nil && !ptrace.IsGone(err) {
+			if err := r.resumeAs(ptrace.Sysemu, t.tid, 0); err != nil && !ptrace.IsGone(err) {
 				return err
 			}
 		default:
-			if err := ptrace.Cont(t.tid, 0); err != nil && !ptrace.IsGone(err) {
+			if err := r.resumeAs(ptrace.Cont, t.tid, 0); err != nil && !ptrace.IsGone(err) {
 				return err
 			}
 		}
