@@ -1193,7 +1193,11 @@ func (r *replayer) wait(tid int) (ptrace.Stop, error) {
 			// It landed after the task had stopped for something else,
 			// and trapped on the task's next resume: resume it the same
 			// way again. The debugger gets its stop at the next chance.
-			if err := r.resumeAs(r.intr.lastOp[tid], tid, 0); err != nil {
+			op := r.intr.lastOp[tid]
+			if op == nil {
+				return st, fmt.Errorf("task %d: an interrupt stop before it was ever resumed", tid)
+			}
+			if err := r.resumeAs(op, tid, 0); err != nil {
 				return st, err
 			}
 			continue
