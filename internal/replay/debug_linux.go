@@ -492,7 +492,7 @@ func Executable(dir, follow string) (string, error) {
 // execOf finds the executable of pid's next exec before it ends.
 func execOf(rd *trace.Reader, pid int32) string {
 	e, _ := rd.Find(func(e *trace.Event) bool { return e.Tid == pid && e.Kind == trace.KindExec },
-		func(e *trace.Event) bool { return e.Tid == pid && e.Kind == trace.KindTaskExit }, 1<<20)
+		func(e *trace.Event) bool { return e.Tid == pid && e.Kind == trace.KindTaskExit })
 	if e == nil {
 		return ""
 	}
@@ -531,7 +531,7 @@ func (r *replayer) followFork(child *rtask) {
 	r.debugPid = child.rec
 	pid := child.rec
 	execs, _ := r.rd.Find(func(e *trace.Event) bool { return e.Tid == pid && e.Kind == trace.KindExec },
-		func(e *trace.Event) bool { return e.Tid == pid && e.Kind == trace.KindTaskExit }, 1<<20)
+		func(e *trace.Event) bool { return e.Tid == pid && e.Kind == trace.KindTaskExit })
 	if execs != nil {
 		r.startAtExec = true
 		return

@@ -602,8 +602,7 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 		tid := ev.Tid
 		execEv, err := r.rd.Find(
 			func(e *trace.Event) bool { return e.Tid == tid && e.Kind == trace.KindExec },
-			func(e *trace.Event) bool { return e.Tid == tid && e.Kind == trace.KindSyscallExit },
-			1<<20)
+			func(e *trace.Event) bool { return e.Tid == tid && e.Kind == trace.KindSyscallExit })
 		if err != nil {
 			return r.diverge(fmt.Sprintf("cannot tell whether execve succeeded: %v", err))
 		}
@@ -772,7 +771,7 @@ func (r *replayer) restart(t *rtask, ev *trace.Event, regs *ptrace.Regs) {
 		return
 	}
 	tid := ev.Tid
-	next, _ := r.rd.Find(func(e *trace.Event) bool { return e.Tid == tid }, func(*trace.Event) bool { return false }, 1<<16)
+	next, _ := r.rd.Find(func(e *trace.Event) bool { return e.Tid == tid }, func(*trace.Event) bool { return false })
 	if next != nil && next.Kind == trace.KindSignal {
 		return
 	}

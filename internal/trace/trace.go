@@ -41,8 +41,11 @@ const (
 	maxBlock = 256 << 20
 	// maxHeader bounds header.json.
 	maxHeader = 1 << 20
-	// maxAhead bounds what Find keeps decoded in memory.
-	maxAhead = 256 << 20
+	// Find keeps up to this many events (or bytes of them) decoded in
+	// memory, for Next to return without decoding them again; beyond, it
+	// streams.
+	maxAheadEvents = 1 << 14
+	maxAhead       = 64 << 20
 )
 
 // Header describes a recording.
@@ -241,19 +244,27 @@ func ReadHeader(dir string) (*Header, error) {
 
 // Reader reads a trace's events in order.
 type Reader struct {
-	Dir      string
-	Header   *Header
-	f        *os.File
-	r        *bufio.Reader
-	dec      *zstd.Decoder
+	Dir    string
+	Header *Header
+	f      *os.File
+	blockStream
 	rest     []byte
 	n        int     // events returned
 	ahead    []Event // decoded by Find, not yet returned
 	aheadErr error
 	// aheadBytes is about how much memory the ahead events hold.
 	aheadBytes int
-	blocks     int
 	ended      bool
+}
+
+// blockStream reads the event stream's blocks in order, from a file
+// position it keeps.
+type blockStream struct {
+	dir    string
+	r      io.Reader
+	dec    *zstd.Decoder
+	blocks int   // blocks read
+	off    int64 // file offset of the next block
 }
 
 // Open opens a trace for reading.
@@ -276,7 +287,7 @@ func Open(dir string) (*Reader, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Reader{Dir: dir, Header: h, f: f, r: bufio.NewReaderSize(f, 1<<20), dec: dec}, nil
+	return &Reader{Dir: dir, Header: h, f: f, blockStream: blockStream{dir: dir, r: bufio.NewReaderSize(f, 1<<20), dec: dec}}, nil
 }
 
 // Close releases the reader.
@@ -380,22 +391,21 @@ func (r *Reader) deliver(e *Event) (*Event, error) {
 	return e, nil
 }
 
-// ErrLookAhead is Find giving up: the event sought is further ahead than
-// it may keep in memory.
-var ErrLookAhead = errors.New("the event needed is too far ahead in the trace")
-
 // Find looks ahead, without consuming anything, for the first coming event
-// that match accepts, giving up where stop accepts one first (nil, nil),
-// or with ErrLookAhead after limit events or maxAhead bytes of them. Replay
-// uses it to learn an execve's outcome at its entry.
-func (r *Reader) Find(match, stop func(*Event) bool, limit int) (*Event, error) {
+// that match accepts, giving up where stop accepts one first, or at the
+// end of the trace (nil). Replay uses it to learn an execve's outcome at
+// its entry, and where a followed process execs. The first events it
+// passes stay decoded for Next; beyond those it streams the rest of the
+// trace through a second file handle, one block in memory at a time, so
+// that a search to the far end of a long trace costs time, not memory.
+func (r *Reader) Find(match, stop func(*Event) bool) (*Event, error) {
 	for i := 0; ; i++ {
 		for i >= len(r.ahead) {
 			if r.aheadErr != nil {
 				return nil, nil
 			}
-			if len(r.ahead) >= limit || r.aheadBytes > maxAhead {
-				return nil, ErrLookAhead
+			if len(r.ahead) >= maxAheadEvents || r.aheadBytes > maxAhead {
+				return r.findFar(match, stop)
 			}
 			e, err := r.decode()
 			if err != nil {
@@ -415,13 +425,50 @@ func (r *Reader) Find(match, stop func(*Event) bool, limit int) (*Event, error) 
 	}
 }
 
+// findFar goes on with Find from where decoding stands, without keeping
+// what it passes. A trace that ends or is corrupt before a match is "not
+// found": Next reports the error when replay gets there.
+func (r *Reader) findFar(match, stop func(*Event) bool) (*Event, error) {
+	if r.ended {
+		return nil, nil
+	}
+	f, err := openRegular(filepath.Join(r.Dir, eventsFile))
+	if err != nil {
+		return nil, &Error{r.Dir, "cannot open event stream", err}
+	}
+	defer f.Close()
+	if _, err := f.Seek(r.off, io.SeekStart); err != nil {
+		return nil, &Error{r.Dir, "seek in event stream", err}
+	}
+	s := blockStream{dir: r.Dir, r: bufio.NewReaderSize(f, 1<<20), dec: r.dec, blocks: r.blocks, off: r.off}
+	rest := r.rest
+	for {
+		for len(rest) == 0 {
+			if rest, err = s.next(); err != nil {
+				return nil, nil
+			}
+		}
+		var e Event
+		if e, rest, err = decodeEvent(rest); err != nil {
+			return nil, nil
+		}
+		if match(&e) {
+			return &e, nil
+		}
+		if stop(&e) || e.Kind == KindEnd {
+			return nil, nil
+		}
+	}
+}
+
 // decode decodes the next event from the stream.
 func (r *Reader) decode() (*Event, error) {
 	if r.ended {
 		return nil, io.EOF
 	}
 	for len(r.rest) == 0 {
-		if err := r.readBlock(); err != nil {
+		var err error
+		if r.rest, err = r.next(); err != nil {
 			return nil, err
 		}
 	}
@@ -436,41 +483,43 @@ func (r *Reader) decode() (*Event, error) {
 	return &e, nil
 }
 
-func (r *Reader) readBlock() error {
+// next reads and decompresses the next block. Events decoded from it alias
+// the returned buffer, which is fresh for every block.
+func (r *blockStream) next() ([]byte, error) {
 	var head [blockHead]byte
 	if _, err := io.ReadFull(r.r, head[:]); err != nil {
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return ErrIncomplete
+			return nil, ErrIncomplete
 		}
-		return &Error{r.Dir, "read event stream", err}
+		return nil, &Error{r.dir, "read event stream", err}
 	}
 	if binary.LittleEndian.Uint32(head[0:]) != blockMagic {
-		return &Error{r.Dir, fmt.Sprintf("event block %d is corrupt (bad magic)", r.blocks+1), nil}
+		return nil, &Error{r.dir, fmt.Sprintf("event block %d is corrupt (bad magic)", r.blocks+1), nil}
 	}
 	rawLen := binary.LittleEndian.Uint32(head[4:])
 	zLen := binary.LittleEndian.Uint32(head[8:])
 	if rawLen > maxBlock || zLen > maxBlock {
-		return &Error{r.Dir, fmt.Sprintf("event block %d is corrupt (impossible size)", r.blocks+1), nil}
+		return nil, &Error{r.dir, fmt.Sprintf("event block %d is corrupt (impossible size)", r.blocks+1), nil}
 	}
 	// Read what is there rather than allocating what the header claims: a
 	// corrupt size must not cost its size in memory.
 	z, err := io.ReadAll(io.LimitReader(r.r, int64(zLen)))
 	if err != nil {
-		return &Error{r.Dir, "read event stream", err}
+		return nil, &Error{r.dir, "read event stream", err}
 	}
 	if len(z) < int(zLen) {
 		// A partly written last block: the recorder died while writing it.
-		return ErrIncomplete
+		return nil, ErrIncomplete
 	}
 	if crc32.ChecksumIEEE(z) != binary.LittleEndian.Uint32(head[12:]) {
-		return &Error{r.Dir, fmt.Sprintf("event block %d is corrupt (checksum mismatch)", r.blocks+1), nil}
+		return nil, &Error{r.dir, fmt.Sprintf("event block %d is corrupt (checksum mismatch)", r.blocks+1), nil}
 	}
 	// A fresh buffer per block: events handed out alias it.
 	raw, err := r.dec.DecodeAll(z, make([]byte, 0, min(rawLen, 4*zLen+64)))
 	if err != nil || len(raw) != int(rawLen) {
-		return &Error{r.Dir, fmt.Sprintf("event block %d is corrupt (does not decompress)", r.blocks+1), err}
+		return nil, &Error{r.dir, fmt.Sprintf("event block %d is corrupt (does not decompress)", r.blocks+1), err}
 	}
-	r.rest = raw
 	r.blocks++
-	return nil
+	r.off += blockHead + int64(zLen)
+	return raw, nil
 }

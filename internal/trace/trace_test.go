@@ -128,15 +128,75 @@ func TestFindLooksAheadWithoutConsuming(t *testing.T) {
 	}
 	defer r.Close()
 	first, _ := r.Next()
-	found, _ := r.Find(func(e *Event) bool { return e.Kind == KindRdtsc }, func(*Event) bool { return false }, 100)
+	found, _ := r.Find(func(e *Event) bool { return e.Kind == KindRdtsc }, func(*Event) bool { return false })
 	if first.Kind != KindExec || found == nil || found.Values != [3]uint64{1, 2, 3} {
 		t.Fatalf("Find: %+v", found)
 	}
-	if stop, _ := r.Find(func(e *Event) bool { return e.Kind == KindRdtsc }, func(e *Event) bool { return e.Kind == KindNewTask }, 100); stop != nil {
+	if stop, _ := r.Find(func(e *Event) bool { return e.Kind == KindRdtsc }, func(e *Event) bool { return e.Kind == KindNewTask }); stop != nil {
 		t.Fatal("Find went past its stop event")
 	}
 	if next, _ := r.Next(); next.Kind != KindSyscallEntry || r.Count() != 2 {
 		t.Fatalf("Next after Find: %v (count %d)", next.Kind, r.Count())
+	}
+}
+
+// TestFindFar: an event far beyond what Find keeps decoded is still found,
+// by streaming, and memory stays bounded; Next then returns every event in
+// order, including those Find passed. A second far Find starts where the
+// reader is, mid-block.
+func TestFindFar(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tr")
+	w, err := Create(dir, &Header{Program: "x", Argv: []string{"x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3 * maxAheadEvents
+	for i := 0; i < n; i++ {
+		e := Event{Kind: KindSyscallExit, Tid: 1, Nr: 1, Ret: int64(i)}
+		if i == n-1 {
+			e.Tid = 2
+		}
+		if _, err := w.Append(&e); err != nil {
+			t.Fatal(err)
+		}
+		if i%1000 == 999 {
+			w.Flush() // many blocks, the far event in a later one
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	never := func(*Event) bool { return false }
+	isTid2 := func(e *Event) bool { return e.Tid == 2 }
+	if e, err := r.Find(isTid2, never); err != nil || e == nil || e.Ret != n-1 {
+		t.Fatalf("far Find: %+v, %v", e, err)
+	}
+	if len(r.ahead) > maxAheadEvents {
+		t.Fatalf("Find kept %d events decoded", len(r.ahead))
+	}
+	for i := 0; i < n/2+17; i++ {
+		if e, err := r.Next(); err != nil || e.Ret != int64(i) {
+			t.Fatalf("event %d after Find: %+v, %v", i, e, err)
+		}
+	}
+	if e, err := r.Find(isTid2, never); err != nil || e == nil || e.Ret != n-1 {
+		t.Fatalf("second far Find: %+v, %v", e, err)
+	}
+	if e, _ := r.Find(func(e *Event) bool { return e.Tid == 3 }, never); e != nil {
+		t.Fatalf("Find of an absent event: %+v", e)
+	}
+	for i := n/2 + 17; i < n; i++ {
+		if e, err := r.Next(); err != nil || e.Ret != int64(i) {
+			t.Fatalf("event %d: %+v, %v", i, e, err)
+		}
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("after the last event: %v", err)
 	}
 }
 
