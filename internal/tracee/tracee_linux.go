@@ -5,7 +5,6 @@
 package tracee
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
@@ -60,35 +59,78 @@ func ReadMaps(pid int) ([]VMA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read address space of task %d: %w", pid, err)
 	}
+	vmas, err := ParseMaps(b)
+	if err != nil {
+		return nil, fmt.Errorf("address space of task %d: %w", pid, err)
+	}
+	return vmas, nil
+}
+
+// ParseMaps parses the text of a /proc/PID/maps file. Each line is
+// "start-end perms offset major:minor inode", then, after padding, the
+// path to the end of the line: a path may hold spaces (as may a named
+// anonymous mapping, "[anon:glibc: malloc]"), and the kernel appends
+// " (deleted)" to a file unlinked since. A line that does not have this
+// shape is an error, not a mapping silently skipped.
+func ParseMaps(b []byte) ([]VMA, error) {
 	var out []VMA
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) < 5 {
+	for n, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		if line == "" {
 			continue
 		}
-		var v VMA
-		se := strings.SplitN(f[0], "-", 2)
-		v.Start, _ = strconv.ParseUint(se[0], 16, 64)
-		v.End, _ = strconv.ParseUint(se[1], 16, 64)
-		v.Perms = f[1]
-		v.Offset, _ = strconv.ParseUint(f[2], 16, 64)
-		if maj, mnr, ok := strings.Cut(f[3], ":"); ok {
-			ma, _ := strconv.ParseUint(maj, 16, 32)
-			mi, _ := strconv.ParseUint(mnr, 16, 32)
-			v.Dev = unix.Mkdev(uint32(ma), uint32(mi))
-		}
-		v.Inode, _ = strconv.ParseUint(f[4], 10, 64)
-		if len(f) >= 6 {
-			// Paths may contain spaces; take everything after the inode column.
-			line := sc.Text()
-			idx := strings.Index(line, f[5])
-			v.Path = line[idx:]
+		v, err := parseMapsLine(line)
+		if err != nil {
+			return nil, fmt.Errorf("maps line %d %q: %w", n+1, line, err)
 		}
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+func parseMapsLine(line string) (VMA, error) {
+	var v VMA
+	rest := line
+	field := func() string {
+		rest = strings.TrimLeft(rest, " ")
+		f, r, _ := strings.Cut(rest, " ")
+		rest = r
+		return f
+	}
+	start, end, ok := strings.Cut(field(), "-")
+	if !ok {
+		return v, fmt.Errorf("no address range")
+	}
+	var err error
+	if v.Start, err = strconv.ParseUint(start, 16, 64); err != nil {
+		return v, err
+	}
+	if v.End, err = strconv.ParseUint(end, 16, 64); err != nil {
+		return v, err
+	}
+	if v.Perms = field(); len(v.Perms) != 4 {
+		return v, fmt.Errorf("permissions %q", v.Perms)
+	}
+	if v.Offset, err = strconv.ParseUint(field(), 16, 64); err != nil {
+		return v, err
+	}
+	maj, mnr, ok := strings.Cut(field(), ":")
+	if !ok {
+		return v, fmt.Errorf("no device")
+	}
+	ma, err := strconv.ParseUint(maj, 16, 32)
+	if err != nil {
+		return v, err
+	}
+	mi, err := strconv.ParseUint(mnr, 16, 32)
+	if err != nil {
+		return v, err
+	}
+	v.Dev = unix.Mkdev(uint32(ma), uint32(mi))
+	if v.Inode, err = strconv.ParseUint(field(), 10, 64); err != nil {
+		return v, err
+	}
+	v.Path = strings.TrimLeft(rest, " ")
+	return v, nil
 }
 
 // SyscallArgs returns a syscall's six arguments from the registers at its
