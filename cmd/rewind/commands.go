@@ -93,10 +93,16 @@ func removeContents(dir string) {
 	}
 }
 
-func cmdRecord(args []string) error {
-	var dir string
-	wait := false
-	printFD := -1
+// recordFlags are record's parsed arguments.
+type recordFlags struct {
+	dir     string
+	wait    bool
+	printFD int
+	argv    []string
+}
+
+func parseRecord(args []string) (recordFlags, error) {
+	f := recordFlags{printFD: -1}
 	i := 0
 	for ; i < len(args); i++ {
 		a := args[i]
@@ -108,32 +114,52 @@ func cmdRecord(args []string) error {
 			break
 		}
 		if a == "-w" || a == "--wait" {
-			wait = true
+			f.wait = true
 			continue
+		}
+		if a == "-h" || a == "--help" {
+			return f, errHelp
 		}
 		v, ni, ok, err := takeValue(args, i, "-o", "--output-trace-dir")
 		if err != nil {
-			return err
+			return f, err
 		}
 		if ok {
-			dir, i = v, ni
+			f.dir, i = v, ni
 			continue
 		}
 		if v, ni, ok, err := takeValue(args, i, "", "--print-trace-dir"); err != nil {
-			return err
+			return f, err
 		} else if ok {
-			if printFD, err = strconv.Atoi(v); err != nil || printFD < 0 {
-				return fail(2, "record: bad file descriptor %q", v)
+			if f.printFD, err = strconv.Atoi(v); err != nil || f.printFD < 0 {
+				return f, fail(2, "record: bad file descriptor %q", v)
 			}
 			i = ni
 			continue
 		}
-		return fail(2, "record: unknown option %s", a)
+		return f, fail(2, "record: unknown option %s", a)
 	}
 	if i >= len(args) {
-		return fail(2, "record: no program given (usage: rewind record [-o DIR] [-w] PROG [ARGS...])")
+		return f, fail(2, "record: no program given (usage: rewind record [-o DIR] [-w] PROG [ARGS...])")
 	}
-	argv := args[i:]
+	f.argv = args[i:]
+	return f, nil
+}
+
+// errHelp is a -h or --help among a command's options (after option
+// values, which helpRequested cannot tell apart).
+var errHelp = errors.New("help requested")
+
+func cmdRecord(args []string) error {
+	f, err := parseRecord(args)
+	if errors.Is(err, errHelp) {
+		fmt.Print(commandUsage["record"])
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	dir, wait, printFD, argv := f.dir, f.wait, f.printFD, f.argv
 	// Nothing is created for a program that cannot be run.
 	if _, err := exec.LookPath(argv[0]); err != nil {
 		return fail(127, "cannot record %s: %v", argv[0], errors.Unwrap(err))
@@ -201,57 +227,80 @@ func reportSignal(prog string, st unix.WaitStatus) {
 	fmt.Fprintf(os.Stderr, "rewind: %s was killed by %s%s\n", filepath.Base(prog), unix.SignalName(st.Signal()), core)
 }
 
-func cmdReplay(args []string) error {
-	autopilot := false
-	port, gotoEvent, follow := -1, 0, ""
-	var dir string
-	var dbgArgs []string
+// replayFlags are replay's parsed arguments.
+type replayFlags struct {
+	autopilot bool
+	port      int // -1: launch gdb
+	gotoEvent int
+	follow    string
+	dir       string
+	dbgArgs   []string
+}
+
+func parseReplay(args []string) (replayFlags, error) {
+	f := replayFlags{port: -1}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
-			dbgArgs = args[i+1:]
+			f.dbgArgs = args[i+1:]
 			break
 		}
 		if a == "-a" || a == "--autopilot" {
-			autopilot = true
+			f.autopilot = true
 			continue
 		}
+		if a == "-h" || a == "--help" {
+			return f, errHelp
+		}
 		if v, ni, ok, err := takeValue(args, i, "-s", "--dbgport"); err != nil {
-			return err
+			return f, err
 		} else if ok {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 || n > 65535 {
-				return fail(2, "replay: bad port %q", v)
+				return f, fail(2, "replay: bad port %q", v)
 			}
-			port, i = n, ni
+			f.port, i = n, ni
 			continue
 		}
 		if v, ni, ok, err := takeValue(args, i, "-p", "--onprocess"); err != nil {
-			return err
+			return f, err
 		} else if ok {
-			follow, i = v, ni
+			f.follow, i = v, ni
 			continue
 		}
 		if v, ni, ok, err := takeValue(args, i, "-g", "--goto"); err != nil {
-			return err
+			return f, err
 		} else if ok {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
-				return fail(2, "replay: bad event number %q", v)
+				return f, fail(2, "replay: bad event number %q", v)
 			}
-			gotoEvent, i = n, ni
+			f.gotoEvent, i = n, ni
 			continue
 		}
 		switch {
 		case strings.HasPrefix(a, "-"):
-			return fail(2, "replay: unknown option %s", a)
-		case dir == "":
-			dir = a
+			return f, fail(2, "replay: unknown option %s", a)
+		case f.dir == "":
+			f.dir = a
 		default:
-			return fail(2, "replay: unexpected argument %s", a)
+			return f, fail(2, "replay: unexpected argument %s", a)
 		}
 	}
-	dir, err := resolveTrace(dir)
+	return f, nil
+}
+
+func cmdReplay(args []string) error {
+	f, err := parseReplay(args)
+	if errors.Is(err, errHelp) {
+		fmt.Print(commandUsage["replay"])
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	autopilot, port, gotoEvent, follow, dir, dbgArgs := f.autopilot, f.port, f.gotoEvent, f.follow, f.dir, f.dbgArgs
+	dir, err = resolveTrace(dir)
 	if err != nil {
 		return err
 	}

@@ -170,11 +170,20 @@ func dispatch(args []string) error {
 	if strings.HasPrefix(args[0], "-") {
 		return fail(2, "unknown option %s (see 'rewind help')", args[0])
 	}
-	// rr: 'rr DIR' replays, 'rr PROG' records.
-	if st, err := os.Stat(args[0]); err == nil && st.IsDir() {
-		if _, err := os.Stat(filepath.Join(args[0], "header.json")); err == nil {
-			return cmdReplay(args)
-		}
+	if isTrace(args[0]) {
+		return cmdReplay(args)
 	}
 	return cmdRecord(args)
+}
+
+// isTrace tells rr's two short forms apart: 'rr DIR' replays a trace
+// directory (one with a header), 'rr PROG' records anything else, even a
+// directory that happens to share the name.
+func isTrace(arg string) bool {
+	st, err := os.Stat(arg)
+	if err != nil || !st.IsDir() {
+		return false
+	}
+	_, err = os.Stat(filepath.Join(arg, "header.json"))
+	return err == nil
 }
