@@ -60,23 +60,51 @@ func TestSystemPrograms(t *testing.T) {
 	env.Need(t)
 	data := filepath.Join(t.TempDir(), "data")
 	os.WriteFile(data, bytes.Repeat([]byte("rewind "), 100000), 0o644)
-	cases := map[string][]string{
-		"ls":        {"ls", "-la", "/usr/bin"},
-		"sha256sum": {"sha256sum", data},
-		"python3":   {"/usr/bin/python3", "-c", "import random,time,os; print(random.random(), time.time(), os.getpid())"},
-		"sh":        {"sh", "-c", "x=1; while [ $x -lt 50 ]; do x=$((x+1)); done; echo counted $x; echo to stderr >&2; exit 3"},
+	// Each recording must print what the program prints natively (or, for
+	// output that differs on every run, what matches want).
+	cases := map[string]struct {
+		argv []string
+		want string // a pattern; "": the native output
+		code int
+	}{
+		"ls":        {argv: []string{"ls", "-la", "/usr/bin"}},
+		"sha256sum": {argv: []string{"sha256sum", data}},
+		"python3": {argv: []string{"/usr/bin/python3", "-c", "import random,time,os; print(random.random(), time.time(), os.getpid())"},
+			want: `^0\.\d+ \d{10}\.\d+ \d+\n$`},
+		"sh": {argv: []string{"sh", "-c", "x=1; while [ $x -lt 50 ]; do x=$((x+1)); done; echo counted $x; echo to stderr >&2; exit 3"},
+			code: 3},
 	}
-	for name, argv := range cases {
+	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			if _, err := exec.LookPath(argv[0]); err != nil {
-				testutil.Lacking(t, "%s is not installed", argv[0])
+			if _, err := exec.LookPath(c.argv[0]); err != nil {
+				testutil.Lacking(t, "%s is not installed", c.argv[0])
 			}
-			_, rec := env.RecordReplay(t, 2, nil, argv...)
-			if rec.Stdout == "" {
-				t.Fatalf("%v printed nothing; stderr:\n%s", argv, rec.Stderr)
+			_, rec := env.RecordReplay(t, 2, nil, c.argv...)
+			if rec.Code != c.code {
+				t.Fatalf("%v exited %d under record, want %d; stderr:\n%s", c.argv, rec.Code, c.code, rec.Stderr)
+			}
+			if c.want != "" {
+				if !regexp.MustCompile(c.want).MatchString(rec.Stdout) {
+					t.Fatalf("%v printed %q under record, want %s", c.argv, rec.Stdout, c.want)
+				}
+				return
+			}
+			native := exec.Command(c.argv[0], c.argv[1:]...)
+			var out, errb bytes.Buffer
+			native.Stdout, native.Stderr = &out, &errb
+			native.Run()
+			if rec.Stdout != out.String() || testutil.WithoutWarnings(rec.Stderr) != errb.String() {
+				t.Fatalf("%v under record differs from a native run:\nrecorded %q\n%q\nnative %q\n%q", c.argv, clip(rec.Stdout), rec.Stderr, clip(out.String()), errb.String())
 			}
 		})
 	}
+}
+
+func clip(s string) string {
+	if len(s) > 2000 {
+		return s[:1000] + "..." + s[len(s)-1000:]
+	}
+	return s
 }
 
 // TestReplayTouchesNothing: a replayed cp -a creates nothing.
@@ -112,6 +140,9 @@ func TestMappedFilesPreserved(t *testing.T) {
 	bin := env.CopyProgram(t, "nondet")
 	dir := filepath.Join(t.TempDir(), "trace")
 	rec := env.Run(t, nil, "record", "-o", dir, bin, t.TempDir())
+	if rec.Code != 42 || !strings.Contains(rec.Stderr, "nondet done") {
+		t.Fatalf("recording of nondet (exit %d):\n%s\n%s", rec.Code, rec.Stdout, rec.Stderr)
+	}
 	os.Remove(bin)
 	moved := filepath.Join(t.TempDir(), "moved")
 	if err := os.Rename(dir, moved); err != nil {
