@@ -85,7 +85,7 @@ func TestGdbStepping(t *testing.T) {
 		`Completed event: \d+`,
 		`\* 1\s+Thread \d+\.\d+`,
 		`rewind: the debugger tried to change registers or memory`, // print compute(3) is refused
-		fmt.Sprintf(`\$2 = %d\n`, recordedRandom(t, rec))) // and the replay goes on undisturbed
+		fmt.Sprintf(`\$2 = %d\n`, recordedRandom(t, rec)))          // and the replay goes on undisturbed
 }
 
 // recordedRandom is the random value debugme printed when recorded.
