@@ -57,3 +57,26 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHeader: whatever header.json holds, reading it gives a header or an
+// error, never a panic, and Open accepts only the current version.
+func FuzzHeader(f *testing.F) {
+	good, _ := json.Marshal(&Header{Version: Version, Program: "x", Argv: []string{"x", "y"}, Env: []string{"A=B"}})
+	f.Add(good)
+	f.Add([]byte(`{"version": 1}`))
+	f.Add([]byte(`{"version": 2, "argv": null, "stack_limit": [1, 2, 3]}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, header []byte) {
+		d := t.TempDir()
+		os.MkdirAll(filepath.Join(d, FilesDir), 0o700)
+		os.WriteFile(filepath.Join(d, headerFile), header, 0o600)
+		os.WriteFile(filepath.Join(d, eventsFile), nil, 0o600)
+		h, err := ReadHeader(d)
+		if err == nil && h.Version != Version {
+			t.Fatalf("accepted version %d", h.Version)
+		}
+		if r, err := Open(d); err == nil {
+			r.Close()
+		}
+	})
+}
