@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/replay"
 	"golang.org/x/sys/unix"
 )
@@ -293,9 +294,9 @@ func (s *Server) handle(sess *replay.Session, why replay.StopReason, p string) (
 		if err1 != nil || err2 != nil {
 			return "E01", 0, false
 		}
-		kind := replay.WatchWrite
+		kind := arch.WatchWrite
 		if p[1] == '4' {
-			kind = replay.WatchAccess
+			kind = arch.WatchAccess
 		}
 		var err error
 		if p[0] == 'Z' {

@@ -13,11 +13,12 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"golang.org/x/sys/unix"
 )
 
 // Regs is the general-purpose register file as ptrace presents it.
-type Regs = unix.PtraceRegs
+type Regs = arch.Regs
 
 // Run calls f on a goroutine locked to a fresh OS thread and returns its
 // result. The thread is never unlocked, so it dies with the goroutine and
@@ -113,21 +114,8 @@ func EventMsg(tid int) (uint64, error) {
 	return uint64(m), wrap("GETEVENTMSG", tid, err)
 }
 
-// Siginfo is the kernel's 128-byte siginfo_t, kept raw so it can be recorded
-// and written back byte for byte.
-type Siginfo [128]byte
-
-func (s *Siginfo) Signo() int { return int(int32(le32(s[0:]))) }
-func (s *Siginfo) Code() int  { return int(int32(le32(s[8:]))) }
-func (s *Siginfo) Errno() int { return int(int32(le32(s[4:]))) }
-
-// Addr is si_addr for fault signals.
-func (s *Siginfo) Addr() uint64 { return le64(s[16:]) }
-
-func le32(b []byte) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-}
-func le64(b []byte) uint64 { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }
+// Siginfo is the kernel's siginfo_t (see arch).
+type Siginfo = arch.Siginfo
 
 // Stop is a decoded wait status.
 type Stop struct {

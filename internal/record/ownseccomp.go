@@ -3,10 +3,10 @@ package record
 import (
 	"encoding/binary"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/seccomp"
 	"github.com/rewind-dbg/rewind/internal/trace"
-	"github.com/rewind-dbg/rewind/internal/tracee"
 	"golang.org/x/sys/unix"
 )
 
@@ -73,7 +73,7 @@ func (r *recorder) ownFilters(t *task, nr int) (killed bool, err error) {
 		unix.Tgkill(t.pid, t.tid, unix.SIGKILL)
 		return true, nil
 	}
-	d := seccomp.X86Data(nr, regs.Rip, tracee.SyscallArgs(regs))
+	d := seccomp.X86Data(nr, regs.Rip, arch.SyscallArgs(regs))
 	ret := seccomp.Decide(t.filters, &d)
 	data := ret & 0xffff
 	switch ret & 0xffff0000 {
@@ -83,14 +83,8 @@ func (r *recorder) ownFilters(t *task, nr int) (killed bool, err error) {
 	case seccomp.ActTrace, seccomp.ActUserNotif:
 		t.refuse(unix.ENOSYS)
 	case seccomp.ActTrap:
-		var si ptrace.Siginfo
-		le := binary.LittleEndian
-		le.PutUint32(si[0:], uint32(unix.SIGSYS))
-		le.PutUint32(si[4:], data)      // si_errno
-		le.PutUint32(si[8:], 1)         // si_code: SYS_SECCOMP
-		le.PutUint64(si[16:], regs.Rip) // si_call_addr
-		le.PutUint32(si[24:], uint32(nr))
-		le.PutUint32(si[28:], d.Arch)
+		si := arch.NewSiginfo(int(unix.SIGSYS), int(data), arch.SysSeccomp)
+		si.SetSyscall(regs.Rip, int(nr), d.Arch)
 		// The kernel rolls the call back: rax is the syscall number again.
 		t.skip = &skipped{ret: int64(regs.Orig_rax), signal: &si}
 	default: // KILL_THREAD, KILL_PROCESS, and unknown actions (KILL_PROCESS)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/trace"
 	"golang.org/x/sys/unix"
@@ -222,7 +223,7 @@ func (r *recorder) ptraceCall(t *task, a [6]uint64) error {
 		if err := ptrace.GetRegs(u.tid, &regs); err != nil {
 			return fail(unix.ESRCH)
 		}
-		b := trace.RegsBytes(&regs)
+		b := arch.RegsBytes(&regs)
 		binary.LittleEndian.PutUint64(b[addr:], data)
 		return r.setTraceeRegs(t, u, b)
 	case ptGetregs:
@@ -230,7 +231,7 @@ func (r *recorder) ptraceCall(t *task, a [6]uint64) error {
 		if err := ptrace.GetRegs(u.tid, &regs); err != nil {
 			return fail(unix.ESRCH)
 		}
-		return r.output(t, data, trace.RegsBytes(&regs))
+		return r.output(t, data, arch.RegsBytes(&regs))
 	case ptSetregs:
 		b := make([]byte, regsSize)
 		if ptrace.ReadMem(t.tid, data, b) != nil {
@@ -334,7 +335,7 @@ func (r *recorder) output(t *task, addr uint64, b []byte) error {
 // tracer t, and records it for replay.
 func (r *recorder) setTraceeRegs(t, u *task, b []byte) error {
 	var regs ptrace.Regs
-	trace.RegsFromBytes(&regs, b)
+	arch.RegsFromBytes(&regs, b)
 	if err := ptrace.SetRegs(u.tid, &regs); err != nil {
 		t.refuse(unix.EIO)
 		return nil
@@ -354,7 +355,7 @@ func (r *recorder) getRegset(t, u *task, set, data uint64) error {
 			t.refuse(unix.ESRCH)
 			return nil
 		}
-		b = trace.RegsBytes(&regs)
+		b = arch.RegsBytes(&regs)
 	case ntPrfpreg:
 		fx, err := ptrace.GetFPRegs(u.tid)
 		if err != nil {
@@ -398,7 +399,7 @@ func peekUser(u *task, off uint64) (uint64, unix.Errno) {
 		if err := ptrace.GetRegs(u.tid, &regs); err != nil {
 			return 0, unix.ESRCH
 		}
-		return binary.LittleEndian.Uint64(trace.RegsBytes(&regs)[off:]), 0
+		return binary.LittleEndian.Uint64(arch.RegsBytes(&regs)[off:]), 0
 	case off >= debugRegOff && off < debugRegOff+64:
 		v, err := ptrace.DebugReg(u.tid, int(off-debugRegOff)/8)
 		if err != nil {
@@ -414,7 +415,7 @@ func peekUser(u *task, off uint64) (uint64, unix.Errno) {
 func syscallInfo(kind holdKind, regs *ptrace.Regs) []byte {
 	le := binary.LittleEndian
 	info := make([]byte, 24, 80)
-	le.PutUint32(info[4:], 0xc000003e) // AUDIT_ARCH_X86_64
+	le.PutUint32(info[4:], arch.AuditArch)
 	le.PutUint64(info[8:], regs.Rip)
 	le.PutUint64(info[16:], regs.Rsp)
 	switch kind {
@@ -731,18 +732,14 @@ func (r *recorder) answerWait(t *task, w *waitReq, u *task) error {
 	t.skip = &skipped{}
 	if w.nr == unix.SYS_WAITID {
 		if w.args[2] != 0 {
-			var si [128]byte
-			le := binary.LittleEndian
-			le.PutUint32(si[0:], uint32(unix.SIGCHLD))
-			code, st := uint32(4), uint32(status>>8&0xff) // CLD_TRAPPED
+			code, st := arch.CldTrapped, int(status>>8&0xff)
 			if ws := unix.WaitStatus(status); ws.Exited() {
-				code, st = 1, uint32(ws.ExitStatus()) // CLD_EXITED
+				code, st = arch.CldExited, ws.ExitStatus()
 			} else if ws.Signaled() {
-				code, st = 2, uint32(ws.Signal()) // CLD_KILLED
+				code, st = arch.CldKilled, int(ws.Signal())
 			}
-			le.PutUint32(si[8:], code)
-			le.PutUint32(si[16:], uint32(u.tid))
-			le.PutUint32(si[24:], st)
+			si := arch.NewSiginfo(int(unix.SIGCHLD), 0, code)
+			si.SetChild(u.tid, st)
 			t.skip.mem = append(t.skip.mem, trace.MemWrite{Addr: w.args[2], Data: si[:]})
 		}
 		if w.args[4] != 0 {

@@ -1,9 +1,9 @@
 package record
 
 import (
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/trace"
-	"github.com/rewind-dbg/rewind/internal/tracee"
 )
 
 // rdtscLen decodes the instruction at rip: 2 for rdtsc, 3 for rdtscp, else 0.
@@ -12,13 +12,7 @@ func (r *recorder) rdtscLen(tid int, rip uint64) (int, bool) {
 	if ptrace.ReadMem(tid, rip, b[:]) != nil {
 		return 0, false
 	}
-	if b[0] == 0x0f && b[1] == 0x31 {
-		return 2, false
-	}
-	if b[0] == 0x0f && b[1] == 0x01 && b[2] == 0xf9 {
-		return 3, true
-	}
-	return 0, false
+	return arch.RdtscAt(b[:])
 }
 
 func (r *recorder) rdtsc(t *task, regs *ptrace.Regs, n int, isRdtscp bool) error {
@@ -34,7 +28,7 @@ func (r *recorder) rdtsc(t *task, regs *ptrace.Regs, n int, isRdtscp bool) error
 	if err := r.append(ev); err != nil {
 		return err
 	}
-	tracee.EmulateRdtsc(regs, ev.Values, ev.Flags&trace.FlagRdtscp != 0)
+	arch.EmulateRdtsc(regs, ev.Values, ev.Flags&trace.FlagRdtscp != 0)
 	if err := ptrace.SetRegs(t.tid, regs); err != nil {
 		return r.gone(t, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/syscalls"
 	"github.com/rewind-dbg/rewind/internal/trace"
@@ -160,7 +161,7 @@ func (r *recorder) fileWrites(t *task, ev *trace.Event) error {
 	if len(r.objects) == 0 || ev.Ret < 0 {
 		return nil
 	}
-	a := tracee.SyscallArgs(&t.entry)
+	a := arch.SyscallArgs(&t.entry)
 	fd := int32(a[0])
 	var off int64 = -1 // -1: the range ends at the descriptor's position
 	n := ev.Ret

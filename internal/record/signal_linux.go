@@ -1,6 +1,7 @@
 package record
 
 import (
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/seccomp"
 	"github.com/rewind-dbg/rewind/internal/trace"
@@ -31,7 +32,7 @@ func (r *recorder) signal(t *task, sig int) error {
 			return r.rdrandTrap(t, &regs, site, d)
 		}
 	}
-	if sig == int(unix.SIGSYS) && si.Code() == sysSeccomp && si.Errno() == seccomp.TrapI386 {
+	if sig == int(unix.SIGSYS) && si.Code() == arch.SysSeccomp && si.Errno() == seccomp.TrapI386 {
 		return r.i386Syscall(t, &regs)
 	}
 	if sig == int(unix.SIGSEGV) && si.Code() == 0x80 { // SI_KERNEL: a #GP, maybe rdtsc
@@ -42,7 +43,7 @@ func (r *recorder) signal(t *task, sig int) error {
 			return r.deliver(t, &regs, &si, trace.FlagSyncSignal)
 		}
 	}
-	if si.Code() > 0 && isFault(sig) {
+	if arch.SyncFault(&si) {
 		return r.deliver(t, &regs, &si, trace.FlagSyncSignal)
 	}
 	if regs == t.resumeRegs {
@@ -84,14 +85,6 @@ func stopsByDefault(tid, sig int) bool {
 	case unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU:
 		st, err := tracee.ReadStatus(tid)
 		return err == nil && st.DefaultAction(sig)
-	}
-	return false
-}
-
-func isFault(sig int) bool {
-	switch unix.Signal(sig) {
-	case unix.SIGSEGV, unix.SIGBUS, unix.SIGILL, unix.SIGFPE, unix.SIGTRAP:
-		return true
 	}
 	return false
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/seccomp"
 	"github.com/rewind-dbg/rewind/internal/syscalls"
@@ -33,7 +34,7 @@ func (r *recorder) syscallEntry(t *task) error {
 			return err
 		}
 	}
-	a := tracee.SyscallArgs(&t.entry)
+	a := arch.SyscallArgs(&t.entry)
 	switch {
 	case t.skip != nil:
 	case nr == unix.SYS_PTRACE:
@@ -84,7 +85,7 @@ func (r *recorder) syscallEntry(t *task) error {
 		t.restoreArgs = restore
 	}
 	if nr == unix.SYS_FUTEX && t.skip == nil {
-		if err := tracee.MarkPIWaiter(t.tid, tracee.SyscallArgs(&t.entry), int32(t.tid)); err != nil {
+		if err := tracee.MarkPIWaiter(t.tid, arch.SyscallArgs(&t.entry), int32(t.tid)); err != nil {
 			return r.gone(t, err)
 		}
 	}
@@ -166,7 +167,7 @@ func (r *recorder) syscallExit(t *task) error {
 // and what it means for replay (echoed output, a file mapping).
 func (r *recorder) outputs(t *task, ev *trace.Event) error {
 	ent := syscalls.Lookup(int(ev.Nr))
-	a := tracee.SyscallArgs(&t.entry)
+	a := arch.SyscallArgs(&t.entry)
 	// A call that failed with EFAULT may have written part of its output
 	// before the bad page (a pipe read into a buffer running into
 	// PROT_NONE): the readable part of every output is recorded.
@@ -310,8 +311,6 @@ func isRegular(st *unix.Stat_t) bool { return st.Mode&unix.S_IFMT == unix.S_IFRE
 func isDevZero(st *unix.Stat_t) bool {
 	return st.Mode&unix.S_IFMT == unix.S_IFCHR && unix.Major(st.Rdev) == 1 && unix.Minor(st.Rdev) == 5
 }
-
-const sysSeccomp = 1 // si_code of a seccomp SIGSYS
 
 // i386Syscall refuses a 32-bit syscall (int 0x80) from a 64-bit task:
 // rewind does not describe the i386 table. The filter trapped it without

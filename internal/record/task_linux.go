@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/seccomp"
 	"github.com/rewind-dbg/rewind/internal/syscalls"
@@ -102,7 +103,7 @@ func (r *recorder) event(t *task, st ptrace.Stop) error {
 		if c.pid == child {
 			// The new process's code has the parent's traps: in the same
 			// pages (vfork, CLONE_VM) or a copy of them.
-			a, _ := syscalls.DecodeClone(syscalls.Nr(t.entry.Orig_rax), tracee.SyscallArgs(&t.entry), tracee.Memory(t.tid))
+			a, _ := syscalls.DecodeClone(syscalls.Nr(t.entry.Orig_rax), arch.SyscallArgs(&t.entry), tracee.Memory(t.tid))
 			if st.Event() == unix.PTRACE_EVENT_VFORK || a.Flags&syscalls.CloneVM != 0 {
 				r.traps[child] = r.trapsOf(t.pid)
 			} else {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 )
 
@@ -39,25 +40,18 @@ func (r *replayer) passBreakpoint(t *rtask) (bool, error) {
 	if err != nil {
 		return true, err
 	}
-	return true, pokeBreakpoint(t.tid, regs.Rip, int3)
-}
-
-// watchpoint is one debug register in use.
-type watchpoint struct {
-	addr uint64
-	size int
-	kind WatchKind
+	return true, pokeBreakpoint(t.tid, regs.Rip, arch.Int3)
 }
 
 // SetWatchpoint arms a hardware watchpoint on size (1, 2, 4 or 8) aligned
 // bytes at addr in every thread of the debugged process.
-func (s *Session) SetWatchpoint(addr uint64, size int, kind WatchKind) error {
-	if size != 1 && size != 2 && size != 4 && size != 8 || addr%uint64(size) != 0 {
+func (s *Session) SetWatchpoint(addr uint64, size int, kind arch.WatchKind) error {
+	if !arch.WatchSizeOK(addr, size) {
 		return fmt.Errorf("watchpoint of %d bytes at %#x: x86 watches 1, 2, 4 or 8 aligned bytes", size, addr)
 	}
 	for i, w := range s.r.watch {
 		if w == nil {
-			s.r.watch[i] = &watchpoint{addr, size, kind}
+			s.r.watch[i] = &arch.Watch{Addr: addr, Size: size, Kind: kind}
 			s.r.watchGen++
 			return nil
 		}
@@ -66,9 +60,9 @@ func (s *Session) SetWatchpoint(addr uint64, size int, kind WatchKind) error {
 }
 
 // ClearWatchpoint disarms the watchpoint at addr.
-func (s *Session) ClearWatchpoint(addr uint64, kind WatchKind) error {
+func (s *Session) ClearWatchpoint(addr uint64, kind arch.WatchKind) error {
 	for i, w := range s.r.watch {
-		if w != nil && w.addr == addr && w.kind == kind {
+		if w != nil && w.Addr == addr && w.Kind == kind {
 			s.r.watch[i] = nil
 			s.r.watchGen++
 		}
@@ -85,17 +79,14 @@ func (r *replayer) armWatchpoints(t *rtask) error {
 	if t.pid != r.debugPid || t.watchGen == r.watchGen {
 		return nil
 	}
-	var dr7 uint64
-	lens := map[int]uint64{1: 0, 2: 1, 4: 3, 8: 2}
 	for i, w := range r.watch {
 		if w != nil {
-			dr7 |= 1<<(2*i) | uint64(w.kind)<<(16+4*i) | lens[w.size]<<(18+4*i)
-			if err := ptrace.SetDebugReg(t.tid, i, w.addr); err != nil {
+			if err := ptrace.SetDebugReg(t.tid, i, w.Addr); err != nil {
 				return err
 			}
 		}
 	}
-	if err := ptrace.SetDebugReg(t.tid, 7, dr7); err != nil {
+	if err := ptrace.SetDebugReg(t.tid, arch.DR7, arch.EncodeDR7(r.watch)); err != nil {
 		return err
 	}
 	t.watchGen = r.watchGen
@@ -105,14 +96,14 @@ func (r *replayer) armWatchpoints(t *rtask) error {
 // watchHit returns the address of the watchpoint that stopped t, if any,
 // and clears the debug status register.
 func (r *replayer) watchHit(t *rtask) (uint64, bool) {
-	dr6, err := ptrace.DebugReg(t.tid, 6)
+	dr6, err := ptrace.DebugReg(t.tid, arch.DR6)
 	if err != nil {
 		return 0, false
 	}
-	ptrace.SetDebugReg(t.tid, 6, 0)
+	ptrace.SetDebugReg(t.tid, arch.DR6, 0)
 	for i, w := range r.watch {
-		if w != nil && dr6&(1<<i) != 0 {
-			return w.addr, true
+		if w != nil && arch.DR6Hit(dr6, i) {
+			return w.Addr, true
 		}
 	}
 	return 0, false
@@ -127,7 +118,7 @@ func (s *Session) SetBreakpoint(addr uint64) error {
 	if err := ptrace.ReadMem(s.cur.tid, addr, b[:]); err != nil {
 		return err
 	}
-	if err := pokeBreakpoint(s.cur.tid, addr, int3); err != nil {
+	if err := pokeBreakpoint(s.cur.tid, addr, arch.Int3); err != nil {
 		return err
 	}
 	s.r.breakpoints[addr] = b[0]
@@ -143,8 +134,6 @@ func (s *Session) ClearBreakpoint(addr uint64) error {
 	delete(s.r.breakpoints, addr)
 	return pokeBreakpoint(s.cur.tid, addr, orig)
 }
-
-const int3 = 0xcc
 
 // pokeBreakpoint writes one byte of a debugger breakpoint (int3, or the
 // original byte back). A write that fails would leave the program running

@@ -3,6 +3,7 @@ package replay
 import (
 	"fmt"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/seccomp"
 	"github.com/rewind-dbg/rewind/internal/syscalls"
@@ -68,13 +69,11 @@ func (r *replayer) advance1(t *rtask) (ptrace.Stop, error) {
 // isSyncFault reports whether the signal tid is stopped for was raised by
 // the instruction it executed (kernel-generated fault codes).
 func isSyncFault(tid, sig int) bool {
-	switch unix.Signal(sig) {
-	case unix.SIGSEGV, unix.SIGBUS, unix.SIGILL, unix.SIGFPE, unix.SIGTRAP:
-	default:
+	if !arch.FaultSignal(sig) {
 		return false
 	}
 	si, err := ptrace.GetSiginfo(tid)
-	return err != nil || si.Code() > 0
+	return err != nil || arch.SyncFault(&si)
 }
 
 // wait returns the next stop of tid, first from those an exec put aside.
@@ -251,7 +250,7 @@ func (r *replayer) resume(t *rtask, step bool) (ptrace.Stop, error) {
 				st, err = r.wait(t.tid)
 			}
 			if atBreak && err == nil {
-				err = pokeBreakpoint(t.tid, regs.Rip, int3)
+				err = pokeBreakpoint(t.tid, regs.Rip, arch.Int3)
 			}
 			if err != nil || step || st.Kind() != ptrace.SignalStop || st.Signal() != int(unix.SIGTRAP) {
 				return st, err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"golang.org/x/sys/unix"
 )
@@ -53,7 +54,7 @@ type Session struct {
 	// Siginfo the signal being delivered (StopSignal).
 	Watch   uint64
 	Signal  int
-	Siginfo [128]byte
+	Siginfo arch.Siginfo
 	// Syscall is the caught syscall's number, SyscallReturn whether it is
 	// returning (StopSyscall).
 	Syscall       int
@@ -73,14 +74,6 @@ func (s *Session) CatchSyscalls(on, all bool, nrs []int) {
 		s.r.catch[n] = true
 	}
 }
-
-// WatchKind is a hardware watchpoint's trigger.
-type WatchKind int
-
-const (
-	WatchWrite  WatchKind = 1 // DR7 R/W bits 01
-	WatchAccess WatchKind = 3 // 11: read or write (x86 has no read-only)
-)
 
 // Pid is the recorded pid of the debugged process.
 func (s *Session) Pid() int { return int(s.r.debugPid) }
@@ -182,7 +175,7 @@ func (r *replayer) stopWith(s *Session, why StopReason) Resume {
 // signalStop shows the debugger a signal about to be delivered to t. The
 // recorded signal is delivered whatever the debugger says: replay cannot
 // change what happened.
-func (r *replayer) signalStop(t *rtask, sig int, si [128]byte) {
+func (r *replayer) signalStop(t *rtask, sig int, si arch.Siginfo) {
 	if r.opt.Debugger == nil || r.detached || t.pid != r.debugPid || r.debugPid == 0 {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/tracee"
 	"golang.org/x/sys/unix"
@@ -104,7 +105,7 @@ func (r *replayer) processDeath(t *rtask) error {
 func (r *replayer) futexEntry(t *rtask, nr int) error {
 	switch nr {
 	case unix.SYS_FUTEX:
-		return tracee.MarkPIWaiter(t.tid, tracee.SyscallArgs(&t.entry), t.rec)
+		return tracee.MarkPIWaiter(t.tid, arch.SyscallArgs(&t.entry), t.rec)
 	case unix.SYS_SET_ROBUST_LIST:
 		t.robustList = t.entry.Rdi
 	case unix.SYS_EXIT:

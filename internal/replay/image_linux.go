@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/seccomp"
 	"github.com/rewind-dbg/rewind/internal/syscalls"
@@ -242,8 +243,7 @@ func (r *replayer) exec(t *rtask, ev *trace.Event) error {
 	if syscalls.Nr(regs.Orig_rax) == unix.SYS_EXECVEAT {
 		regs.Rsi, regs.Rdx = regs.Rdx, regs.R10
 	}
-	regs.Rip -= 2
-	regs.Rax = unix.SYS_EXECVE
+	arch.BackUpOverSyscall(&regs, unix.SYS_EXECVE)
 	regs.Orig_rax = unix.SYS_EXECVE
 	regs.Rdi = path
 	if err := ptrace.SetRegs(t.tid, &regs); err != nil {

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/machine"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/syscalls"
@@ -121,7 +122,7 @@ type replayer struct {
 	exeOf       map[int32]string
 	auxvOf      map[int32][]byte
 	breakpoints map[uint64]byte
-	watch       [4]*watchpoint
+	watch       [4]*arch.Watch
 	watchGen    int          // bumped on every watchpoint change
 	catch       map[int]bool // caught syscalls (nil: none)
 	objects     objects      // working copies of shared objects
@@ -236,11 +237,11 @@ func (r *replayer) checkRegs(got, want *ptrace.Regs, what string) error {
 	if *got == *want {
 		return nil
 	}
-	g, w := trace.RegValues(got), trace.RegValues(want)
+	g, w := arch.RegValues(got), arch.RegValues(want)
 	var diffs []string
 	for i := range g {
 		if g[i] != w[i] {
-			diffs = append(diffs, fmt.Sprintf("%-8s replay %#x, recorded %#x", trace.RegNames[i], g[i], w[i]))
+			diffs = append(diffs, fmt.Sprintf("%-8s replay %#x, recorded %#x", arch.RegNames[i], g[i], w[i]))
 		}
 	}
 	return r.diverge(what+": registers differ", diffs...)

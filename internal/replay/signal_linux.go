@@ -3,6 +3,7 @@ package replay
 import (
 	"fmt"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/trace"
 	"github.com/rewind-dbg/rewind/internal/tracee"
@@ -10,7 +11,7 @@ import (
 )
 
 func (r *replayer) signal(t *rtask, ev *trace.Event) error {
-	sig := int(int32(ev.Siginfo[0]) | int32(ev.Siginfo[1])<<8)
+	sig := ev.Siginfo.Signo()
 	var st ptrace.Stop
 	var err error
 	var restore uint64
@@ -59,7 +60,7 @@ func (r *replayer) signal(t *rtask, ev *trace.Event) error {
 	if err := r.checkRegs(&regs, &ev.Regs, "at signal "+unix.SignalName(unix.Signal(sig))); err != nil {
 		return err
 	}
-	si := ptrace.Siginfo(ev.Siginfo)
+	si := ev.Siginfo
 	if err := ptrace.SetSiginfo(t.tid, &si); err != nil {
 		return err
 	}
@@ -89,7 +90,7 @@ func (r *replayer) resumeHeld(t *rtask, ev *trace.Event, sig int) error {
 	if err := r.checkRegs(&regs, &ev.Regs, "resuming with "+unix.SignalName(unix.Signal(sig))); err != nil {
 		return err
 	}
-	si := ptrace.Siginfo(ev.Siginfo)
+	si := ev.Siginfo
 	if err := ptrace.SetSiginfo(t.tid, &si); err != nil {
 		return err
 	}
@@ -157,11 +158,6 @@ func (r *replayer) underTempMask(t *rtask) (restore uint64, ok bool, err error) 
 	return le64(old[:]), true, rem.Close()
 }
 
-// ucSigmaskOffset is where uc_sigmask sits from the stack pointer at a
-// handler's first instruction: return address, uc_flags, uc_link, uc_stack
-// (24 bytes), uc_mcontext (256 bytes).
-const ucSigmaskOffset = 8 + 8 + 8 + 24 + 256
-
 // deliverRestoring delivers the pending signal by single-stepping into its
 // handler, then writes the mask to restore into the handler frame, as the
 // kernel does for a signal that interrupted a temporary-mask syscall.
@@ -185,5 +181,5 @@ func (r *replayer) deliverRestoring(t *rtask, sig int, restore uint64) error {
 	for i := range b {
 		b[i] = byte(restore >> (8 * i))
 	}
-	return ptrace.WriteMem(t.tid, regs.Rsp+ucSigmaskOffset, b[:])
+	return ptrace.WriteMem(t.tid, regs.Rsp+arch.UcSigmaskOffset, b[:])
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/seccomp"
 	"github.com/rewind-dbg/rewind/internal/syscalls"
@@ -77,8 +78,7 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 		return nil
 	}
 	// Run it for real: back up over the syscall instruction and re-enter.
-	regs.Rip -= 2
-	regs.Rax = regs.Orig_rax
+	arch.BackUpOverSyscall(&regs, regs.Orig_rax)
 	if err := ptrace.SetRegs(t.tid, &regs); err != nil {
 		return err
 	}
@@ -209,22 +209,12 @@ func (r *replayer) syscallExit(t *rtask, ev *trace.Event) error {
 	return nil
 }
 
-// Kernel-internal results of an interrupted syscall: the kernel restarts it
-// on the way back to user space unless a handler runs.
-const (
-	errRestartSys     = 512
-	errRestartNoIntr  = 513
-	errRestartNoHand  = 514
-	errRestartBlock   = 516
-	sysRestartSyscall = 219
-)
-
 // restart does what the kernel did when recorded: a syscall interrupted
 // by a signal that another thread took (or that needed no handler) was
 // restarted. When replay injects a signal here instead, the kernel does it.
 func (r *replayer) restart(t *rtask, ev *trace.Event, regs *ptrace.Regs) {
 	switch -ev.Ret {
-	case errRestartSys, errRestartNoIntr, errRestartNoHand, errRestartBlock:
+	case syscalls.ErrRestartSys, syscalls.ErrRestartNoIntr, syscalls.ErrRestartNoHand, syscalls.ErrRestartBlock:
 	default:
 		return
 	}
@@ -233,12 +223,11 @@ func (r *replayer) restart(t *rtask, ev *trace.Event, regs *ptrace.Regs) {
 	if next != nil && next.Kind == trace.KindSignal {
 		return
 	}
-	regs.Rip -= 2
-	if -ev.Ret == errRestartBlock {
-		regs.Rax = sysRestartSyscall
-	} else {
-		regs.Rax = t.entry.Orig_rax
+	nr := t.entry.Orig_rax
+	if -ev.Ret == syscalls.ErrRestartBlock {
+		nr = syscalls.SysRestartSyscall
 	}
+	arch.BackUpOverSyscall(regs, nr)
 }
 
 func isCloneFamily(nr int) bool {
@@ -277,7 +266,7 @@ func (r *replayer) setrlimit(t *rtask, ev *trace.Event) error {
 	if ev.Ret != 0 {
 		return nil
 	}
-	a := tracee.SyscallArgs(&t.entry)
+	a := arch.SyscallArgs(&t.entry)
 	var res, ptr uint64
 	switch ev.Nr {
 	case unix.SYS_SETRLIMIT:

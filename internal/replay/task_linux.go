@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/seccomp"
 	"github.com/rewind-dbg/rewind/internal/syscalls"
@@ -32,7 +33,7 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 		child.pid = child.rec
 		// Its code has the parent's traps: in the same pages (vfork,
 		// CLONE_VM) or a copy.
-		a, _ := syscalls.DecodeClone(syscalls.Nr(t.entry.Orig_rax), tracee.SyscallArgs(&t.entry), tracee.Memory(t.tid))
+		a, _ := syscalls.DecodeClone(syscalls.Nr(t.entry.Orig_rax), arch.SyscallArgs(&t.entry), tracee.Memory(t.tid))
 		sharesMemory := syscalls.Nr(t.entry.Orig_rax) == unix.SYS_VFORK || a.Flags&syscalls.CloneVM != 0
 		if sharesMemory {
 			r.traps[child.pid] = r.traps[t.pid]
@@ -84,7 +85,7 @@ func (r *replayer) newTask(t *rtask, ev *trace.Event) error {
 // syscall-exit event would restore the recorded value. A new thread reading
 // its own id from there (glibc's pthread struct) must see the recorded one.
 func (r *replayer) storeCloneTid(parent, child *rtask) error {
-	a, err := syscalls.DecodeClone(syscalls.Nr(parent.entry.Orig_rax), tracee.SyscallArgs(&parent.entry), tracee.Memory(parent.tid))
+	a, err := syscalls.DecodeClone(syscalls.Nr(parent.entry.Orig_rax), arch.SyscallArgs(&parent.entry), tracee.Memory(parent.tid))
 	if err != nil {
 		return r.diverge(err.Error())
 	}

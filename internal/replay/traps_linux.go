@@ -3,9 +3,9 @@ package replay
 import (
 	"fmt"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/trace"
-	"github.com/rewind-dbg/rewind/internal/tracee"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,6 +29,6 @@ func (r *replayer) rdtsc(t *rtask, ev *trace.Event) error {
 	if err != nil {
 		return err
 	}
-	tracee.EmulateRdtsc(&regs, ev.Values, ev.Flags&trace.FlagRdtscp != 0)
+	arch.EmulateRdtsc(&regs, ev.Values, ev.Flags&trace.FlagRdtscp != 0)
 	return ptrace.SetRegs(t.tid, &regs)
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/rewind-dbg/rewind/internal/arch"
 )
 
 // A program's own seccomp filters are not installed in the kernel under
@@ -37,7 +39,7 @@ func (d *Data) word(off uint32) (uint32, bool) {
 
 // X86Data describes an x86-64 syscall.
 func X86Data(nr int, ip uint64, args [6]uint64) Data {
-	return Data{Nr: int32(nr), Arch: auditArchX8664, IP: ip, Args: args}
+	return Data{Nr: int32(nr), Arch: arch.AuditArch, IP: ip, Args: args}
 }
 
 // Classic BPF instruction classes and fields (linux/bpf_common.h).

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"golang.org/x/sys/unix"
 )
 
@@ -12,7 +13,7 @@ import (
 func filter() Program {
 	return Program{
 		{ldAbsW, 0, 0, offArch},
-		{jeqK, 1, 0, auditArchX8664},
+		{jeqK, 1, 0, arch.AuditArch},
 		{retK, 0, 0, ActKillProcess},
 		{ldAbsW, 0, 0, offNr},
 		{jeqK, 0, 1, unix.SYS_GETPPID},
@@ -35,10 +36,10 @@ func TestRun(t *testing.T) {
 		arch uint32
 		want uint32
 	}{
-		{unix.SYS_GETPPID, auditArchX8664, RetErrno | uint32(unix.EPERM)},
-		{unix.SYS_UNAME, auditArchX8664, RetTrap | 0x42},
-		{unix.SYS_GETUID, auditArchX8664, ActKillThread},
-		{unix.SYS_GETPID, auditArchX8664, RetAllow},
+		{unix.SYS_GETPPID, arch.AuditArch, RetErrno | uint32(unix.EPERM)},
+		{unix.SYS_UNAME, arch.AuditArch, RetTrap | 0x42},
+		{unix.SYS_GETUID, arch.AuditArch, ActKillThread},
+		{unix.SYS_GETPID, arch.AuditArch, RetAllow},
 		{unix.SYS_GETPID, 0x40000003, ActKillProcess}, // i386
 	}
 	for _, c := range cases {

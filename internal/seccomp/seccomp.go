@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/syscalls"
 	"github.com/rewind-dbg/rewind/internal/tracee"
@@ -49,8 +50,6 @@ const (
 	retK   = 0x06 // BPF_RET|BPF_K
 )
 
-const auditArchX8664 = 0xc000003e
-
 // Insn is one classic BPF instruction (struct sock_filter).
 type Insn struct {
 	Code   uint16
@@ -78,7 +77,7 @@ func (p Program) Bytes() []byte {
 func Record() Program {
 	return Program{
 		{ldAbsW, 0, 0, offArch},
-		{jeqK, 1, 0, auditArchX8664},
+		{jeqK, 1, 0, arch.AuditArch},
 		{retK, 0, 0, RetTrap | TrapI386},
 		{ldAbsW, 0, 0, offNr},
 		{jgeK, 0, 1, syscalls.X32Bit},

@@ -20,13 +20,18 @@ const (
 	errEINVAL    = 22
 	errENOTTY    = 25
 	errEOVERFLOW = 75
+)
 
-	// Kernel-internal restart codes a tracer sees at syscall exit when a
-	// signal interrupted the call.
-	errERESTARTSYS          = 512
-	errERESTARTNOINTR       = 513
-	errERESTARTNOHAND       = 514
-	errERESTARTRESTARTBLOCK = 516
+// Kernel-internal restart codes a tracer sees (negated) in rax at the exit
+// of a syscall a signal interrupted: the kernel restarts the call on the
+// way back to user space unless a handler runs (for ERESTARTSYS, one
+// without SA_RESTART), ERESTART_RESTARTBLOCK through restart_syscall.
+const (
+	ErrRestartSys     = 512
+	ErrRestartNoIntr  = 513
+	ErrRestartNoHand  = 514
+	ErrRestartBlock   = 516
+	SysRestartSyscall = 219 // restart_syscall
 )
 
 const (
@@ -45,7 +50,7 @@ const (
 // calls (nanosleep, poll, select) still write outputs then.
 func interrupted(ret int64) bool {
 	switch -ret {
-	case errEINTR, errERESTARTSYS, errERESTARTNOINTR, errERESTARTNOHAND, errERESTARTRESTARTBLOCK:
+	case errEINTR, ErrRestartSys, ErrRestartNoIntr, ErrRestartNoHand, ErrRestartBlock:
 		return true
 	}
 	return false

@@ -262,7 +262,7 @@ func TestInterruptedSleep(t *testing.T) {
 	}
 	wantRegions(t, "nanosleep ok", outputs(t, Call{Nr: unix.SYS_NANOSLEEP, Args: [6]uint64{0x1000, 0x2000}}))
 	wantRegions(t, "nanosleep EINTR",
-		outputs(t, Call{Nr: unix.SYS_NANOSLEEP, Args: [6]uint64{0x1000, 0x2000}, Ret: -errERESTARTRESTARTBLOCK}),
+		outputs(t, Call{Nr: unix.SYS_NANOSLEEP, Args: [6]uint64{0x1000, 0x2000}, Ret: -ErrRestartBlock}),
 		Region{0x2000, 16})
 	abs := outputs(t, Call{Nr: unix.SYS_CLOCK_NANOSLEEP, Args: [6]uint64{1, 1, 0x1000, 0x2000}, Ret: -errEINTR})
 	wantRegions(t, "clock_nanosleep TIMER_ABSTIME", abs)
@@ -387,7 +387,7 @@ func TestRecvmsg(t *testing.T) {
 func TestSelect(t *testing.T) {
 	rs := outputs(t, Call{Nr: unix.SYS_SELECT, Args: [6]uint64{65, 0x1000, 0, 0x3000, 0x4000}, Ret: 1})
 	wantRegions(t, "select", rs, Region{0x1000, 16}, Region{0x3000, 16}, Region{0x4000, 16})
-	rs = outputs(t, Call{Nr: unix.SYS_SELECT, Args: [6]uint64{65, 0x1000, 0, 0x3000, 0x4000}, Ret: -errERESTARTNOHAND})
+	rs = outputs(t, Call{Nr: unix.SYS_SELECT, Args: [6]uint64{65, 0x1000, 0, 0x3000, 0x4000}, Ret: -ErrRestartNoHand})
 	wantRegions(t, "select interrupted", rs, Region{0x4000, 16})
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"golang.org/x/sys/unix"
 )
 
@@ -99,7 +100,7 @@ type Event struct {
 	Kind Kind
 	Tid  int32
 	// Regs: task registers (Exec, SyscallEntry, Signal, Rdtsc).
-	Regs unix.PtraceRegs
+	Regs arch.Regs
 	// Nr: syscall number (SyscallEntry, SyscallExit).
 	Nr int32
 	// Ret: syscall result (SyscallExit); new tid (NewTask); wait status (TaskExit).
@@ -109,7 +110,7 @@ type Event struct {
 	// Maps: address space after exec (Exec); the file mapping made (SyscallExit of mmap).
 	Maps []Mapping
 	// Siginfo: the delivered signal (Signal).
-	Siginfo [128]byte
+	Siginfo arch.Siginfo
 	// Flags: per-kind flags, see Flag*.
 	Flags uint32
 	// Values: rdtsc results rax, rdx, rcx (Rdtsc); errno forced by the recorder (SyscallEntry).
@@ -158,46 +159,6 @@ const (
 	FlagResume
 )
 
-const regsSize = 27 * 8
-
-func appendRegs(b []byte, r *unix.PtraceRegs) []byte {
-	for _, v := range regsSlice(r) {
-		b = binary.LittleEndian.AppendUint64(b, *v)
-	}
-	return b
-}
-
-func regsSlice(r *unix.PtraceRegs) []*uint64 {
-	return []*uint64{&r.R15, &r.R14, &r.R13, &r.R12, &r.Rbp, &r.Rbx, &r.R11, &r.R10, &r.R9, &r.R8,
-		&r.Rax, &r.Rcx, &r.Rdx, &r.Rsi, &r.Rdi, &r.Orig_rax, &r.Rip, &r.Cs, &r.Eflags, &r.Rsp,
-		&r.Ss, &r.Fs_base, &r.Gs_base, &r.Ds, &r.Es, &r.Fs, &r.Gs}
-}
-
-// RegsBytes encodes registers as the kernel's struct user_regs_struct.
-func RegsBytes(r *unix.PtraceRegs) []byte { return appendRegs(make([]byte, 0, regsSize), r) }
-
-// RegsFromBytes decodes a struct user_regs_struct.
-func RegsFromBytes(r *unix.PtraceRegs, b []byte) {
-	for i, p := range regsSlice(r) {
-		*p = binary.LittleEndian.Uint64(b[i*8:])
-	}
-}
-
-// RegNames names the registers in the order regsSlice lists them.
-var RegNames = []string{"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8",
-	"rax", "rcx", "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp",
-	"ss", "fs_base", "gs_base", "ds", "es", "fs", "gs"}
-
-// RegValues returns the registers as a slice in RegNames order.
-func RegValues(r *unix.PtraceRegs) []uint64 {
-	p := regsSlice(r)
-	v := make([]uint64, len(p))
-	for i := range p {
-		v[i] = *p[i]
-	}
-	return v
-}
-
 func appendBytes(b, data []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(data)))
 	return append(b, data...)
@@ -220,7 +181,7 @@ func (e *Event) Append(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(e.Flags))
 	b = append(b, e.Echo)
 	if e.hasRegs() {
-		b = appendRegs(b, &e.Regs)
+		b = arch.AppendRegs(b, &e.Regs)
 	}
 	for _, v := range e.Values {
 		b = binary.AppendUvarint(b, v)
@@ -358,8 +319,8 @@ func decodeEvent(b []byte) (Event, []byte, error) {
 		e.Echo = ec[0]
 	}
 	if e.hasRegs() {
-		if rb := d.bytes(regsSize); rb != nil {
-			RegsFromBytes(&e.Regs, rb)
+		if rb := d.bytes(arch.RegsSize); rb != nil {
+			arch.RegsFromBytes(&e.Regs, rb)
 		}
 	}
 	for i := range e.Values {

@@ -1,6 +1,9 @@
 package tracee
 
-import "github.com/rewind-dbg/rewind/internal/ptrace"
+import (
+	"github.com/rewind-dbg/rewind/internal/arch"
+	"github.com/rewind-dbg/rewind/internal/ptrace"
+)
 
 // Rdrand is a decoded RDRAND or RDSEED (register form: [66|REX] 0f c7 /6
 // or /7).
@@ -76,7 +79,7 @@ func (tr Traps) Set(tid int, addr uint64) error {
 	if err := ptrace.ReadMem(tid, addr, b[:]); err != nil {
 		return err
 	}
-	if err := ptrace.WriteMem(tid, addr, []byte{0xcc}); err != nil {
+	if err := ptrace.WriteMem(tid, addr, []byte{arch.Int3}); err != nil {
 		return err
 	}
 	tr[addr] = b[0]
@@ -91,7 +94,7 @@ func (tr Traps) At(tid int, rip uint64) (uint64, Rdrand, bool) {
 		return 0, Rdrand{}, false
 	}
 	var b [8]byte
-	if err := ptrace.ReadMem(tid, rip-1, b[:]); err != nil || b[0] != 0xcc {
+	if err := ptrace.ReadMem(tid, rip-1, b[:]); err != nil || b[0] != arch.Int3 {
 		return 0, Rdrand{}, false
 	}
 	b[0] = orig

@@ -115,15 +115,3 @@ func SetTSCTrap(rem *Remote) error {
 	_, err := rem.Check("prctl(PR_SET_TSC)", unix.SYS_PRCTL, unix.PR_SET_TSC, unix.PR_TSC_SIGSEGV)
 	return err
 }
-
-// EmulateRdtsc sets the registers an rdtsc (or rdtscp) that returned
-// values (eax, edx, ecx) leaves, and steps over the instruction.
-func EmulateRdtsc(regs *ptrace.Regs, values [3]uint64, rdtscp bool) {
-	regs.Rax = values[0]
-	regs.Rdx = values[1]
-	regs.Rip += 2
-	if rdtscp {
-		regs.Rcx = values[2]
-		regs.Rip++
-	}
-}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"golang.org/x/sys/unix"
 )
@@ -133,12 +134,6 @@ func parseMapsLine(line string) (VMA, error) {
 	return v, nil
 }
 
-// SyscallArgs returns a syscall's six arguments from the registers at its
-// entry, in the x86-64 order (rdi, rsi, rdx, r10, r8, r9).
-func SyscallArgs(r *ptrace.Regs) [6]uint64 {
-	return [6]uint64{r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9}
-}
-
 // Memory reads a stopped task's memory (syscalls.MemReader).
 type Memory int
 
@@ -161,7 +156,7 @@ func SyscallSite(pid int) (uint64, error) {
 		if err := ptrace.ReadMem(pid, v.Start, buf); err != nil {
 			return 0, fmt.Errorf("read vDSO of task %d: %w", pid, err)
 		}
-		if i := bytes.Index(buf, []byte{0x0f, 0x05}); i >= 0 {
+		if i := bytes.Index(buf, arch.SyscallInsn); i >= 0 {
 			return v.Start + uint64(i), nil
 		}
 	}
