@@ -89,7 +89,7 @@ func TestSystemPrograms(t *testing.T) {
 				}
 				return
 			}
-			native := exec.Command(c.argv[0], c.argv[1:]...)
+			native := testutil.Command(t, c.argv[0], c.argv[1:]...)
 			var out, errb bytes.Buffer
 			native.Stdout, native.Stderr = &out, &errb
 			native.Run()
@@ -261,7 +261,7 @@ func TestBadTraces(t *testing.T) {
 func TestRecorderKilled(t *testing.T) {
 	env.Need(t)
 	dir := filepath.Join(t.TempDir(), "trace")
-	cmd := exec.Command(env.Rewind, "record", "-o", dir, "sh", "-c", `echo pid $$; i=0; while :; do i=$((i+1)); echo line $i; done`)
+	cmd := testutil.Command(t, env.Rewind, "record", "-o", dir, "sh", "-c", `echo pid $$; i=0; while :; do i=$((i+1)); echo line $i; done`)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -310,7 +310,7 @@ func TestRecorderKilled(t *testing.T) {
 func TestSIGTERM(t *testing.T) {
 	env.Need(t)
 	dir := filepath.Join(t.TempDir(), "trace")
-	cmd := exec.Command(env.Rewind, "record", "-o", dir, "sh", "-c", `trap 'echo got TERM; exit 9' TERM; echo ready; read line; echo never`)
+	cmd := testutil.Command(t, env.Rewind, "record", "-o", dir, "sh", "-c", `trap 'echo got TERM; exit 9' TERM; echo ready; read line; echo never`)
 	stdin, _ := cmd.StdinPipe()
 	defer stdin.Close()
 	out, _ := cmd.StdoutPipe()
@@ -361,7 +361,7 @@ func cxxRandomDevice(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "rd.cc")
 	os.WriteFile(src, []byte("#include <random>\n#include <iostream>\nint main() { std::random_device rd; std::cout << rd() << ' ' << rd() << std::endl; }\n"), 0o644)
 	bin := filepath.Join(t.TempDir(), "rd")
-	if out, err := exec.Command("g++", "-O1", "-o", bin, src).CombinedOutput(); err != nil {
+	if out, err := testutil.Command(t, "g++", "-O1", "-o", bin, src).CombinedOutput(); err != nil {
 		t.Fatalf("g++: %v\n%s", err, out)
 	}
 	_, rec := env.RecordReplay(t, 3, nil, bin)
@@ -443,7 +443,7 @@ func TestPack(t *testing.T) {
 func TestKilledWhileIdle(t *testing.T) {
 	env.Need(t)
 	dir := filepath.Join(t.TempDir(), "trace")
-	cmd := exec.Command(env.Rewind, "record", "-o", dir, "sh", "-c", "echo before the sleep; exec sleep 60")
+	cmd := testutil.Command(t, env.Rewind, "record", "-o", dir, "sh", "-c", "echo before the sleep; exec sleep 60")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -533,7 +533,7 @@ os.write(2, b"to stderr\n")
 	// rewind's stderr is /dev/null: the program's own /dev/null is still
 	// not its stderr.
 	dir := filepath.Join(t.TempDir(), "trace")
-	cmd := exec.Command(env.Rewind, "record", "-o", dir, "python3", "-c", prog, src)
+	cmd := testutil.Command(t, env.Rewind, "record", "-o", dir, "python3", "-c", prog, src)
 	cmd.Stderr, _ = os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	var out strings.Builder
 	cmd.Stdout = &out // a pipe: splice needs one
@@ -552,7 +552,7 @@ os.write(2, b"to stderr\n")
 func TestEchoMergedOutput(t *testing.T) {
 	env.Need(t)
 	dir := filepath.Join(t.TempDir(), "trace")
-	cmd := exec.Command(env.Rewind, "record", "-o", dir, "sh", "-c", "echo out; ls /nonexistent-rewind-test")
+	cmd := testutil.Command(t, env.Rewind, "record", "-o", dir, "sh", "-c", "echo out; ls /nonexistent-rewind-test")
 	merged, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
@@ -567,7 +567,7 @@ func TestEchoMergedOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer devFull.Close()
-	full := exec.Command(env.Rewind, "replay", "-a", dir)
+	full := testutil.Command(t, env.Rewind, "replay", "-a", dir)
 	var stderr bytes.Buffer
 	full.Stdout, full.Stderr = devFull, &stderr
 	err = full.Run()

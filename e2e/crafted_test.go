@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rewind-dbg/rewind/internal/testutil"
 	"github.com/rewind-dbg/rewind/internal/trace"
 	"golang.org/x/sys/unix"
 )
@@ -177,7 +177,7 @@ func TestLaunchLineQuoting(t *testing.T) {
 	work := t.TempDir()
 	dir := filepath.Join(work, "x'; touch PWNED; '")
 	env.Run(t, nil, "record", "-o", dir, "true")
-	cmd := exec.Command(env.Rewind, "replay", "-s", "0", dir)
+	cmd := testutil.Command(t, env.Rewind, "replay", "-s", "0", dir)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -191,7 +191,7 @@ func TestLaunchLineQuoting(t *testing.T) {
 			break
 		}
 	}
-	sh := exec.Command("sh", "-c", `eval "set -- $LINE"; printf '%s\n' "$@"`)
+	sh := testutil.Command(t, "sh", "-c", `eval "set -- $LINE"; printf '%s\n' "$@"`)
 	sh.Dir = work
 	sh.Env = append(os.Environ(), "LINE="+line)
 	out, err := sh.Output()

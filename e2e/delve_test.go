@@ -63,7 +63,7 @@ func findDlv(t *testing.T) string {
 	if p, err := exec.LookPath("dlv"); err == nil {
 		return p
 	}
-	gopath, _ := exec.Command("go", "env", "GOPATH").Output()
+	gopath, _ := testutil.Command(t, "go", "env", "GOPATH").Output()
 	p := filepath.Join(strings.TrimSpace(string(gopath)), "bin", "dlv")
 	if _, err := os.Stat(p); err != nil {
 		testutil.Lacking(t, "dlv is not installed (go install github.com/go-delve/delve/cmd/dlv@v1.27.2; .ci/run does)")
@@ -97,7 +97,7 @@ func runDlv(t *testing.T, dlv string, args []string, cmds ...string) string {
 	if err := os.Symlink(env.Rewind, filepath.Join(bin, "rr")); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(dlv, args...)
+	cmd := testutil.Command(t, dlv, args...)
 	cmd.Dir = env.Root
 	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "_RR_TRACE_DIR="+t.TempDir(), "TERM=dumb", "NO_COLOR=1")
 	cmd.Stdin = strings.NewReader(strings.Join(cmds, "\n") + "\n")
@@ -113,7 +113,7 @@ func runDlv(t *testing.T, dlv string, args []string, cmds ...string) string {
 func buildDlvProg(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "dlvprog")
-	build := exec.Command("go", "build", "-gcflags=all=-N -l", "-o", bin, "./testdata/dlvprog")
+	build := testutil.Command(t, "go", "build", "-gcflags=all=-N -l", "-o", bin, "./testdata/dlvprog")
 	build.Dir = env.Root
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {

@@ -150,7 +150,7 @@ func TestGdbServerOnly(t *testing.T) {
 	env.Need(t)
 	dir := filepath.Join(t.TempDir(), "trace")
 	env.Run(t, nil, "record", "-o", dir, env.Progs["debugme"])
-	cmd := exec.Command(env.Rewind, "replay", "--dbgport=0", dir)
+	cmd := testutil.Command(t, env.Rewind, "replay", "--dbgport=0", dir)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -165,7 +165,7 @@ func TestGdbServerOnly(t *testing.T) {
 	if m == nil {
 		t.Fatalf("launch line %q", line)
 	}
-	out, err := exec.Command("gdb", "-batch", "-nx", "-ex", "set sysroot /", "-ex", "target extended-remote 127.0.0.1:"+m[1],
+	out, err := testutil.Command(t, "gdb", "-batch", "-nx", "-ex", "set sysroot /", "-ex", "target extended-remote 127.0.0.1:"+m[1],
 		"-ex", "break compute", "-ex", "continue", "-ex", "kill", m[2]).CombinedOutput()
 	if err != nil {
 		t.Fatalf("gdb: %v\n%s", err, out)
@@ -199,7 +199,7 @@ func serveRaw(t *testing.T, prog string) (*exec.Cmd, *rspClient, func() string) 
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "trace")
 	env.Run(t, nil, "record", "-o", dir, prog)
-	cmd := exec.Command(env.Rewind, "replay", "-s", "0", dir)
+	cmd := testutil.Command(t, env.Rewind, "replay", "-s", "0", dir)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -481,7 +481,7 @@ func TestReplaySurvivesTerminalInterrupt(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(env.Rewind, "replay", dir, "--", "-batch", "-nx",
+	cmd := testutil.Command(t, env.Rewind, "replay", dir, "--", "-batch", "-nx",
 		"-ex", "break compute", "-ex", "continue", "-ex", "shell read x < "+fifo, "-ex", "continue")
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = cmd.Stdout
@@ -491,11 +491,13 @@ func TestReplaySurvivesTerminalInterrupt(t *testing.T) {
 	t.Cleanup(func() { cmd.Process.Kill() })
 	sc := bufio.NewScanner(out)
 	var seen strings.Builder
-	for sc.Scan() {
+	hit := false
+	for !hit && sc.Scan() {
 		seen.WriteString(sc.Text() + "\n")
-		if strings.HasPrefix(sc.Text(), "Breakpoint 1, compute") {
-			break
-		}
+		hit = strings.HasPrefix(sc.Text(), "Breakpoint 1, compute")
+	}
+	if !hit { // gdb is not waiting on the FIFO: opening it would block
+		t.Fatalf("gdb never stopped at compute:\n%s", seen.String())
 	}
 	cmd.Process.Signal(syscall.SIGINT)
 	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)

@@ -116,7 +116,7 @@ func TestGit(t *testing.T) {
 		return append([]string{"git", "-C", repo, "-c", "user.name=rewind", "-c", "user.email=rewind@example.com"}, args...)
 	}
 	run := func(argv ...string) {
-		if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+		if out, err := testutil.Command(t, argv[0], argv[1:]...).CombinedOutput(); err != nil {
 			t.Fatalf("%v: %v\n%s", argv, err, out)
 		}
 	}
@@ -192,7 +192,7 @@ int main(void) {
 }
 `)
 	bin := filepath.Join(t.TempDir(), "leak")
-	if out, err := exec.Command("gcc", "-g", "-fsanitize=address", "-o", bin, src).CombinedOutput(); err != nil {
+	if out, err := testutil.Command(t, "gcc", "-g", "-fsanitize=address", "-o", bin, src).CombinedOutput(); err != nil {
 		testutil.Lacking(t, "no AddressSanitizer here: %v\n%s", err, out)
 	}
 	_, rec := env.RecordReplay(t, 3, nil, bin)

@@ -66,7 +66,7 @@ func TestShellPipeline(t *testing.T) {
 	env.Need(t)
 	script := `ls /usr/bin | grep -c a | (read n; echo count $n); (cd / && echo sub $(pwd)); echo $$ | wc -c; false || echo fallback`
 	_, rec := env.RecordReplay(t, 3, nil, "sh", "-c", script)
-	native, err := exec.Command("sh", "-c", script).Output()
+	native, err := testutil.Command(t, "sh", "-c", script).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestMakeJ2(t *testing.T) {
 func TestSpinningThreadWarned(t *testing.T) {
 	env.Need(t)
 	dir := filepath.Join(t.TempDir(), "trace")
-	cmd := exec.Command(env.Rewind, "record", "-o", dir, env.Progs["spin"])
+	cmd := testutil.Command(t, env.Rewind, "record", "-o", dir, env.Progs["spin"])
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +212,7 @@ func TestProgramSignalsItsGroup(t *testing.T) {
 	env.Need(t)
 	dir := filepath.Join(t.TempDir(), "trace")
 	run := func(args ...string) (string, string, int) {
-		cmd := exec.Command(env.Rewind, args...)
+		cmd := testutil.Command(t, env.Rewind, args...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		var out, errb strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &errb

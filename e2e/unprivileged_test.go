@@ -47,7 +47,7 @@ func TestUnprivileged(t *testing.T) {
 	os.Mkdir(work, 0o700)
 	os.Chown(work, nobody, nobody)
 	as := func(args ...string) (string, string, int) {
-		cmd := exec.Command(rewind, args...)
+		cmd := testutil.Command(t, rewind, args...)
 		cmd.Dir = work
 		cmd.Env = []string{"HOME=" + work, "PATH=/usr/bin:/bin"}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}

@@ -19,6 +19,7 @@ import (
 	"github.com/rewind-dbg/rewind/internal/record"
 	"github.com/rewind-dbg/rewind/internal/replay"
 	"github.com/rewind-dbg/rewind/internal/trace"
+	"github.com/rewind-dbg/rewind/internal/tracee"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,25 +45,6 @@ func takeValue(args []string, i int, short, long string) (string, int, bool, err
 // (The trace's own file names are plain: trace.ValidFileName.)
 func shellQuote(a string) string {
 	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-}
-
-// countEvents reads a whole trace and returns its number of events, or the
-// error that stops it (a corrupt block, an incomplete trace).
-func countEvents(dir string) (int, error) {
-	rd, err := trace.Open(dir)
-	if err != nil {
-		return 0, err
-	}
-	defer rd.Close()
-	for {
-		if _, err := rd.Next(); err == io.EOF {
-			return rd.Count(), nil
-		} else if errors.Is(err, trace.ErrIncomplete) {
-			return rd.Count(), nil
-		} else if err != nil {
-			return 0, err
-		}
-	}
 }
 
 // replayArg is what 'rewind replay' needs to find dir: nothing for the
@@ -205,7 +187,8 @@ func cmdRecord(args []string) error {
 	if os.Getenv("REWIND_STATS") == "1" {
 		// VmHWM, not getrusage: ru_maxrss carries the high-water mark of
 		// the process image that exec'd rewind.
-		fmt.Fprintf(os.Stderr, "rewind: %d events, recorder peak RSS %s kB\n", res.Events, procStatus("VmHWM"))
+		st, _ := tracee.ReadSelfStatus()
+		fmt.Fprintf(os.Stderr, "rewind: %d events, recorder peak RSS %d kB\n", res.Events, st.PeakRSSKiB)
 	}
 	reportSignal(argv[0], res.Status)
 	if code := res.ExitCode(); code != 0 {
@@ -305,7 +288,7 @@ func cmdReplay(args []string) error {
 		return err
 	}
 	if gotoEvent > 0 {
-		n, err := countEvents(dir)
+		n, err := trace.CountEvents(dir)
 		if err != nil {
 			return fail(1, "%v", err)
 		}
@@ -323,7 +306,7 @@ func cmdReplay(args []string) error {
 		}
 		defer srv.Close()
 		opt.Debugger = srv
-		exe, err := replay.Executable(dir, follow)
+		exe, err := trace.Executable(dir, follow)
 		if err != nil {
 			return fail(1, "%v", err)
 		}
@@ -477,15 +460,4 @@ func humanSize(n int64) string {
 		return fmt.Sprintf("%.1fK", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%dB", n)
-}
-
-// procStatus returns a field of /proc/self/status without its unit.
-func procStatus(key string) string {
-	b, _ := os.ReadFile("/proc/self/status")
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, key+":"); ok {
-			return strings.TrimSuffix(strings.TrimSpace(v), " kB")
-		}
-	}
-	return "?"
 }

@@ -18,7 +18,6 @@ package conform
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -82,12 +81,12 @@ func TestConformance(t *testing.T) {
 				if variant == "static" {
 					args = append(args, "-static")
 				}
-				if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
+				if out, err := testutil.Command(t, "gcc", args...).CombinedOutput(); err != nil {
 					t.Fatalf("gcc %s: %v\n%s", name, err, out)
 				}
 				// The program itself must pass natively: a failure under
 				// rewind is then rewind's.
-				native := exec.Command(prog, t.TempDir())
+				native := testutil.Command(t, prog, t.TempDir())
 				if out, err := native.CombinedOutput(); err != nil {
 					t.Fatalf("%s fails natively: %v\n%s", name, err, out)
 				}

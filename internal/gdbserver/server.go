@@ -10,11 +10,11 @@ import (
 	"strings"
 
 	"github.com/rewind-dbg/rewind/internal/arch"
-	"github.com/rewind-dbg/rewind/internal/replay"
+	"github.com/rewind-dbg/rewind/internal/target"
 	"golang.org/x/sys/unix"
 )
 
-// Server is a replay.Debugger that talks to one debugger over TCP.
+// Server is a target.Debugger that talks to one debugger over TCP.
 type Server struct {
 	ln   net.Listener
 	c    *conn
@@ -73,35 +73,35 @@ func (s *Server) accept() error {
 }
 
 // Stopped serves the debugger until it resumes the replay.
-func (s *Server) Stopped(sess *replay.Session, why replay.StopReason) replay.Resume {
+func (s *Server) Stopped(sess target.Target, stop target.Stop) target.Resume {
 	if s.gone {
-		return replay.Quit
+		return target.Quit
 	}
 	if s.c != nil {
 		s.c.unwatch()
 	}
-	if why == replay.StopSignal && s.pass[gdbSignal(sess.Signal)] {
-		return replay.Continue
+	if stop.Reason == target.StopSignal && s.pass[gdbSignal(stop.Signal)] {
+		return target.Continue
 	}
 	if s.c == nil {
 		if err := s.accept(); err != nil {
 			fmt.Fprintf(s.log, "rewind: %v\n", err)
 			s.gone = true
-			return replay.Quit
+			return target.Quit
 		}
 		// gdb asks '?' first; the stop is reported then.
-	} else if err := s.c.writePacket(stopReply(sess, why)); err != nil {
+	} else if err := s.c.writePacket(stopReply(sess, stop)); err != nil {
 		return s.hangUp()
 	}
 	s.sel = 0
-	return s.serve(sess, why)
+	return s.serve(sess, stop)
 }
 
 // Exited reports the end of the debugged process and serves until the
 // debugger disconnects.
-func (s *Server) Exited(sess *replay.Session, status unix.WaitStatus) replay.Resume {
+func (s *Server) Exited(sess target.Target, status unix.WaitStatus) target.Resume {
 	if s.gone || s.c == nil {
-		return replay.Quit
+		return target.Quit
 	}
 	s.c.unwatch()
 	reply := fmt.Sprintf("W%02x;process:%x", status.ExitStatus()&0xff, sess.Pid())
@@ -112,12 +112,12 @@ func (s *Server) Exited(sess *replay.Session, status unix.WaitStatus) replay.Res
 		return s.hangUp()
 	}
 	s.serveExited(sess, reply)
-	return replay.Quit
+	return target.Quit
 }
 
 // fail ends the session on a protocol error: a debugger that just went
 // away (EOF) ends the replay quietly, anything else is reported (Err).
-func (s *Server) fail(err error) replay.Resume {
+func (s *Server) fail(err error) target.Resume {
 	if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && s.err == nil {
 		s.err = err
 	}
@@ -129,46 +129,46 @@ func (s *Server) Err() error { return s.err }
 
 // hangUp ends the session: a debugger that disconnects, kills or detaches
 // ends the replay, as with rr.
-func (s *Server) hangUp() replay.Resume {
+func (s *Server) hangUp() target.Resume {
 	s.gone = true
 	s.c.c.Close()
-	return replay.Quit
+	return target.Quit
 }
 
-func stopReply(sess *replay.Session, why replay.StopReason) string {
+func stopReply(sess target.Target, stop target.Stop) string {
 	sig := 5 // SIGTRAP
-	switch why {
-	case replay.StopSignal:
-		sig = gdbSignal(sess.Signal)
-	case replay.StopInterrupt:
+	switch stop.Reason {
+	case target.StopSignal:
+		sig = gdbSignal(stop.Signal)
+	case target.StopInterrupt:
 		sig = 2 // SIGINT: what gdb reports for its own Ctrl-C
 	}
 	r := fmt.Sprintf("T%02xthread:p%x.%x;", sig, sess.Pid(), sess.Tid())
-	switch why {
-	case replay.StopBreakpoint:
+	switch stop.Reason {
+	case target.StopBreakpoint:
 		r += "swbreak:;"
-	case replay.StopWatch:
-		r += fmt.Sprintf("watch:%x;", sess.Watch)
-	case replay.StopSyscall:
+	case target.StopWatch:
+		r += fmt.Sprintf("watch:%x;", stop.Watch)
+	case target.StopSyscall:
 		kind := "syscall_entry"
-		if sess.SyscallReturn {
+		if stop.SyscallReturn {
 			kind = "syscall_return"
 		}
-		r = fmt.Sprintf("T05%s:%x;thread:p%x.%x;", kind, sess.Syscall, sess.Pid(), sess.Tid())
+		r = fmt.Sprintf("T05%s:%x;thread:p%x.%x;", kind, stop.Syscall, sess.Pid(), sess.Tid())
 	}
 	return r
 }
 
 // serve answers packets until one resumes execution.
-func (s *Server) serve(sess *replay.Session, why replay.StopReason) replay.Resume {
+func (s *Server) serve(sess target.Target, stop target.Stop) target.Resume {
 	for {
 		p, err := s.c.readPacket()
 		if err != nil {
 			return s.fail(err)
 		}
-		reply, resume, done := s.handle(sess, why, p)
+		reply, resume, done := s.handle(sess, stop, p)
 		if done {
-			if resume == replay.Continue || resume == replay.Step {
+			if resume == target.Continue || resume == target.Step {
 				// The replay runs: the debugger may send a Ctrl-C.
 				s.c.watch(sess.Interrupt)
 			}
@@ -181,7 +181,7 @@ func (s *Server) serve(sess *replay.Session, why replay.StopReason) replay.Resum
 }
 
 // serveExited answers what a debugger asks after the process ended.
-func (s *Server) serveExited(sess *replay.Session, exitReply string) {
+func (s *Server) serveExited(sess target.Target, exitReply string) {
 	for {
 		p, err := s.c.readPacket()
 		if err != nil {
@@ -207,16 +207,16 @@ func (s *Server) serveExited(sess *replay.Session, exitReply string) {
 }
 
 // handle answers one packet; done means the replay resumes with resume.
-func (s *Server) handle(sess *replay.Session, why replay.StopReason, p string) (reply string, resume replay.Resume, done bool) {
+func (s *Server) handle(sess target.Target, stop target.Stop, p string) (reply string, resume target.Resume, done bool) {
 	switch {
 	case p == "?":
-		return stopReply(sess, why), 0, false
+		return stopReply(sess, stop), 0, false
 	case strings.HasPrefix(p, "qSupported"):
 		return "PacketSize=10000;QStartNoAckMode+;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:siginfo:read+;QCatchSyscalls+;QPassSignals+;multiprocess+;vContSupported+;swbreak+;ReverseContinue-;ReverseStep-", 0, false
 	case p == "QStartNoAckMode":
 		s.c.writePacket("OK")
 		s.c.noAck = true
-		return s.serveNext(sess, why)
+		return s.serveNext(sess, stop)
 	case strings.HasPrefix(p, "qXfer:features:read:"):
 		f := strings.SplitN(strings.TrimPrefix(p, "qXfer:features:read:"), ":", 2)
 		doc, ok := targetDoc(f[0])
@@ -285,20 +285,14 @@ func (s *Server) handle(sess *replay.Session, why replay.StopReason, p string) (
 		}
 		return "OK", 0, false
 	case strings.HasPrefix(p, "Z2,"), strings.HasPrefix(p, "z2,"), strings.HasPrefix(p, "Z4,"), strings.HasPrefix(p, "z4,"):
-		f := strings.Split(p[3:], ",")
-		if len(f) != 2 {
-			return "E01", 0, false
-		}
-		addr, err1 := strconv.ParseUint(f[0], 16, 64)
-		size, err2 := strconv.ParseUint(f[1], 16, 8)
-		if err1 != nil || err2 != nil {
+		addr, size, err := parsePair(p[3:])
+		if err != nil || size > 255 {
 			return "E01", 0, false
 		}
 		kind := arch.WatchWrite
 		if p[1] == '4' {
 			kind = arch.WatchAccess
 		}
-		var err error
 		if p[0] == 'Z' {
 			err = sess.SetWatchpoint(addr, int(size), kind)
 		} else {
@@ -309,10 +303,10 @@ func (s *Server) handle(sess *replay.Session, why replay.StopReason, p string) (
 		}
 		return "OK", 0, false
 	case strings.HasPrefix(p, "qXfer:siginfo:read::"):
-		if why != replay.StopSignal {
+		if stop.Reason != target.StopSignal {
 			return "E01", 0, false
 		}
-		return xfer(string(sess.Siginfo[:]), strings.TrimPrefix(p, "qXfer:siginfo:read::")), 0, false
+		return xfer(string(stop.Siginfo[:]), strings.TrimPrefix(p, "qXfer:siginfo:read::")), 0, false
 	case strings.HasPrefix(p, "QCatchSyscalls:"):
 		// QCatchSyscalls:0, QCatchSyscalls:1 (all), QCatchSyscalls:1;NR;NR...
 		f := strings.Split(p[len("QCatchSyscalls:"):], ";")
@@ -339,14 +333,14 @@ func (s *Server) handle(sess *replay.Session, why replay.StopReason, p string) (
 		actions := strings.Split(p[len("vCont;"):], ";")
 		for _, a := range actions {
 			if a != "" && (a[0] == 's' || a[0] == 'S') {
-				return "", replay.Step, true
+				return "", target.Step, true
 			}
 		}
-		return "", replay.Continue, true
+		return "", target.Continue, true
 	case p == "c" || strings.HasPrefix(p, "C"):
-		return "", replay.Continue, true
+		return "", target.Continue, true
 	case p == "s" || strings.HasPrefix(p, "S"):
-		return "", replay.Step, true
+		return "", target.Step, true
 	case p == "k":
 		// No reply: the connection ends (delve takes that as the process
 		// gone, gdb expects nothing).
@@ -394,11 +388,11 @@ func (s *Server) handle(sess *replay.Session, why replay.StopReason, p string) (
 }
 
 // serveNext continues serving after a packet whose reply was already sent.
-func (s *Server) serveNext(sess *replay.Session, why replay.StopReason) (string, replay.Resume, bool) {
-	return "", s.serve(sess, why), true
+func (s *Server) serveNext(sess target.Target, stop target.Stop) (string, target.Resume, bool) {
+	return "", s.serve(sess, stop), true
 }
 
-func monitor(sess *replay.Session, cmd string) string {
+func monitor(sess target.Target, cmd string) string {
 	switch strings.TrimSpace(cmd) {
 	case "when":
 		return fmt.Sprintf("Completed event: %d\n", sess.Event())
@@ -408,13 +402,8 @@ func monitor(sess *replay.Session, cmd string) string {
 
 // xfer answers a qXfer read of "OFF,LEN" from data.
 func xfer(data, offLen string) string {
-	parts := strings.SplitN(offLen, ",", 2)
-	if len(parts) != 2 {
-		return "E01"
-	}
-	off, err1 := strconv.ParseUint(parts[0], 16, 64)
-	n, err2 := strconv.ParseUint(parts[1], 16, 64)
-	if err1 != nil || err2 != nil {
+	off, n, err := parsePair(offLen)
+	if err != nil {
 		return "E01"
 	}
 	if off >= uint64(len(data)) {
@@ -426,6 +415,21 @@ func xfer(data, offLen string) string {
 	return "m" + data[off:off+n]
 }
 
+// parsePair parses the "ADDR,LENGTH" (or "OFFSET,LENGTH") two hex numbers
+// that memory, watchpoint and qXfer packets carry.
+func parsePair(s string) (uint64, uint64, error) {
+	a, b, ok := strings.Cut(s, ",")
+	if !ok {
+		return 0, 0, fmt.Errorf("%q is not ADDR,LENGTH", s)
+	}
+	x, err := strconv.ParseUint(a, 16, 64)
+	if err != nil {
+		return 0, 0, err
+	}
+	y, err := strconv.ParseUint(b, 16, 64)
+	return x, y, err
+}
+
 func parseAddr(s string) (uint64, error) {
 	if i := strings.IndexByte(s, ','); i >= 0 {
 		s = s[:i]
@@ -433,14 +437,9 @@ func parseAddr(s string) (uint64, error) {
 	return strconv.ParseUint(s, 16, 64)
 }
 
-func readMem(sess *replay.Session, arg string) string {
-	parts := strings.SplitN(arg, ",", 2)
-	if len(parts) != 2 {
-		return "E01"
-	}
-	addr, err1 := strconv.ParseUint(parts[0], 16, 64)
-	n, err2 := strconv.ParseUint(parts[1], 16, 64)
-	if err1 != nil || err2 != nil || n > 1<<16 {
+func readMem(sess target.Target, arg string) string {
+	addr, n, err := parsePair(arg)
+	if err != nil || n > 1<<16 {
 		return "E01"
 	}
 	buf := make([]byte, n)
@@ -460,7 +459,7 @@ func readMem(sess *replay.Session, arg string) string {
 	return hex.EncodeToString(buf)
 }
 
-func (s *Server) regs(sess *replay.Session) ([][]byte, error) {
+func (s *Server) regs(sess target.Target) ([][]byte, error) {
 	tid := sess.Tid()
 	if s.sel > 0 {
 		tid = s.sel
@@ -473,10 +472,10 @@ func (s *Server) regs(sess *replay.Session) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return registerBytes(&g, xs), nil
+	return arch.GdbRegisterBytes(&g, xs), nil
 }
 
-func (s *Server) allRegs(sess *replay.Session) (string, replay.Resume, bool) {
+func (s *Server) allRegs(sess target.Target) (string, target.Resume, bool) {
 	rs, err := s.regs(sess)
 	if err != nil {
 		return "E01", 0, false
@@ -488,7 +487,7 @@ func (s *Server) allRegs(sess *replay.Session) (string, replay.Resume, bool) {
 	return b.String(), 0, false
 }
 
-func (s *Server) oneReg(sess *replay.Session, n int) (string, replay.Resume, bool) {
+func (s *Server) oneReg(sess target.Target, n int) (string, target.Resume, bool) {
 	rs, err := s.regs(sess)
 	if err != nil || n >= len(rs) {
 		return "E01", 0, false

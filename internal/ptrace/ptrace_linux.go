@@ -8,6 +8,7 @@
 package ptrace
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
@@ -223,4 +224,11 @@ func WaitFromAnyThread(tid int) (Stop, error) {
 		return Stop{}, fmt.Errorf("wait from any thread for task %d: a tracee must be named", tid)
 	}
 	return wait(tid, unix.WALL)
+}
+
+// ReadWord reads the 8-byte little-endian word at addr.
+func ReadWord(pid int, addr uint64) (uint64, error) {
+	var b [8]byte
+	err := ReadMem(pid, addr, b[:])
+	return binary.LittleEndian.Uint64(b[:]), err
 }

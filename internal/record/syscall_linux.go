@@ -99,7 +99,7 @@ func (r *recorder) syscallEntry(t *task) error {
 		return err
 	}
 	t.state = stInSyscall
-	if nr != unix.SYS_EXIT && nr != unix.SYS_EXIT_GROUP {
+	if syscalls.Lookup(nr).Flags&syscalls.EndsTask == 0 {
 		r.release(t)
 	}
 	if nr == unix.SYS_EXIT_GROUP {
@@ -211,16 +211,17 @@ func (r *recorder) outputs(t *task, ev *trace.Event) error {
 			ev.Mem = append(ev.Mem, trace.MemWrite{Addr: reg.Addr, Data: buf})
 		}
 	}
-	switch ev.Nr {
-	case unix.SYS_WRITE, unix.SYS_WRITEV, unix.SYS_PWRITE64, unix.SYS_PWRITEV, unix.SYS_PWRITEV2,
-		unix.SYS_SENDTO, unix.SYS_SENDMSG:
+	switch {
+	case ent.Flags&syscalls.EchoesBuffer != 0:
 		if ev.Ret > 0 {
 			ev.Echo = r.echoTarget(t.tid, int(a[0]))
 		}
-	case unix.SYS_SENDFILE, unix.SYS_COPY_FILE_RANGE, unix.SYS_SPLICE, unix.SYS_TEE:
+	case ent.Flags&syscalls.EchoesCopy != 0:
 		if ev.Ret > 0 {
 			r.echoCopied(t, ev, a)
 		}
+	}
+	switch ev.Nr {
 	case unix.SYS_MMAP:
 		if ev.Ret >= 0 && a[3]&unix.MAP_ANONYMOUS == 0 && !mapsDevZero(t.tid, a) {
 			m, err := r.fileMapping(t, uint64(ev.Ret), a)

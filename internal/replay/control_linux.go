@@ -7,6 +7,7 @@ import (
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/seccomp"
 	"github.com/rewind-dbg/rewind/internal/syscalls"
+	"github.com/rewind-dbg/rewind/internal/target"
 	"github.com/rewind-dbg/rewind/internal/trace"
 	"golang.org/x/sys/unix"
 )
@@ -164,10 +165,10 @@ func (r *replayer) debugAdvance(t *rtask) (ptrace.Stop, error) {
 			// A step that ended in a syscall finishes once the syscall has
 			// been replayed: that is now.
 			t.stepDone = false
-			step = r.stopFor(t, StopStep) == Step
+			step = r.stopFor(t, target.StopStep) == target.Step
 		} else if r.intr.pending() {
 			// A Ctrl-C that found the task stopped for an event.
-			step = r.stopFor(t, StopInterrupt) == Step
+			step = r.stopFor(t, target.StopInterrupt) == target.Step
 		}
 		if r.quit {
 			return ptrace.Stop{}, ErrQuit
@@ -182,7 +183,7 @@ func (r *replayer) debugAdvance(t *rtask) (ptrace.Stop, error) {
 			return st, nil
 		}
 		if interruptTrap(st) {
-			t.stepping = r.stopFor(t, StopInterrupt) == Step
+			t.stepping = r.stopFor(t, target.StopInterrupt) == target.Step
 			if r.quit {
 				return st, ErrQuit
 			}
@@ -196,7 +197,7 @@ func (r *replayer) debugAdvance(t *rtask) (ptrace.Stop, error) {
 			return st, err
 		}
 		if addr, ok := r.watchHit(t); ok {
-			t.stepping = r.stopWith(&Session{r: r, cur: t, Watch: addr}, StopWatch) == Step
+			t.stepping = r.stopWith(t, target.Stop{Reason: target.StopWatch, Watch: addr}) == target.Step
 			if r.quit {
 				return st, ErrQuit
 			}
@@ -207,14 +208,14 @@ func (r *replayer) debugAdvance(t *rtask) (ptrace.Stop, error) {
 			if err := ptrace.SetRegs(t.tid, &regs); err != nil {
 				return st, err
 			}
-			t.stepping = r.stopFor(t, StopBreakpoint) == Step
+			t.stepping = r.stopFor(t, target.StopBreakpoint) == target.Step
 			if r.quit {
 				return st, ErrQuit
 			}
 			continue
 		}
 		if step {
-			t.stepping = r.stopFor(t, StopStep) == Step
+			t.stepping = r.stopFor(t, target.StopStep) == target.Step
 			if r.quit {
 				return st, ErrQuit
 			}

@@ -6,60 +6,20 @@ import (
 
 	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
-	"golang.org/x/sys/unix"
-)
-
-// Debugger is what the replay engine calls when a task of the debugged
-// process stops for the debugger (breakpoint, finished step, start): it
-// answers the debugger's requests through the Session and returns how to go
-// on. All calls happen on the tracer thread.
-type Debugger interface {
-	Stopped(s *Session, why StopReason) Resume
-	// Exited reports that the debugged process ended (after the last
-	// stop); Quit ends the replay there.
-	Exited(s *Session, status unix.WaitStatus) Resume
-}
-
-// StopReason says why a task stopped for the debugger.
-type StopReason int
-
-const (
-	StopStart      StopReason = iota // before the first instruction, or at the -g event
-	StopBreakpoint                   // a software breakpoint of the debugger's
-	StopStep                         // a single step finished
-	StopWatch                        // a hardware watchpoint triggered (Session.Watch)
-	StopSignal                       // a signal is about to be delivered (Session.Signal)
-	StopSyscall                      // a caught syscall enters or returns (Session.Syscall)
-	StopInterrupt                    // the debugger asked for a stop (Session.Interrupt)
-)
-
-// Resume is the debugger's answer to a stop.
-type Resume int
-
-const (
-	Continue Resume = iota // run until the next breakpoint
-	Step                   // run the stopped task one instruction
-	Detach                 // no more stops: replay to the end
-	Quit                   // end the replay now (the debugger went away)
+	"github.com/rewind-dbg/rewind/internal/target"
 )
 
 // ErrQuit ends a replay whose debugger quit; Replay returns no error for it.
 var ErrQuit = errors.New("the debugger ended the replay")
 
-// Session is the debugger's view of the stopped replay.
+// Session is the debugger's view of the stopped replay: the replay
+// engine's target.Target.
 type Session struct {
 	r   *replayer
 	cur *rtask
-	// Watch is the watched address that triggered (StopWatch); Signal and
-	// Siginfo the signal being delivered (StopSignal).
-	Watch   uint64
-	Signal  int
-	Siginfo arch.Siginfo
-	// Syscall is the caught syscall's number, SyscallReturn whether it is
-	// returning (StopSyscall).
-	Syscall       int
-	SyscallReturn bool
 }
+
+var _ target.Target = (*Session)(nil)
 
 // CatchSyscalls makes syscalls stop for the debugger: all of them, the
 // listed numbers, or (off) none.
@@ -107,7 +67,7 @@ func (s *Session) task(tid int) (*rtask, error) {
 }
 
 // Regs returns a thread's general registers.
-func (s *Session) Regs(tid int) (ptrace.Regs, error) {
+func (s *Session) Regs(tid int) (arch.Regs, error) {
 	var regs ptrace.Regs
 	t, err := s.task(tid)
 	if err == nil {
@@ -149,25 +109,24 @@ func (s *Session) Auxv() []byte { return s.r.auxvOf[s.r.debugPid] }
 
 // stopFor hands a stop of t to the debugger and returns its answer. Tasks
 // of other processes than the debugged one never stop.
-func (r *replayer) stopFor(t *rtask, why StopReason) Resume {
-	return r.stopWith(&Session{r: r, cur: t}, why)
+func (r *replayer) stopFor(t *rtask, why target.StopReason) target.Resume {
+	return r.stopWith(t, target.Stop{Reason: why})
 }
 
-func (r *replayer) stopWith(s *Session, why StopReason) Resume {
-	t := s.cur
+func (r *replayer) stopWith(t *rtask, stop target.Stop) target.Resume {
 	if r.opt.Debugger == nil || r.detached || t.pid != r.debugPid || r.debugPid == 0 {
-		return Continue
+		return target.Continue
 	}
 	r.intr.honoured()
-	res := r.opt.Debugger.Stopped(s, why)
-	if res == Quit {
+	res := r.opt.Debugger.Stopped(&Session{r: r, cur: t}, stop)
+	if res == target.Quit {
 		r.quit = true
-		return Continue
+		return target.Continue
 	}
-	if res == Detach {
+	if res == target.Detach {
 		r.detached = true
 		r.clearBreakpoints(t)
-		return Continue
+		return target.Continue
 	}
 	return res
 }
@@ -179,7 +138,7 @@ func (r *replayer) signalStop(t *rtask, sig int, si arch.Siginfo) {
 	if r.opt.Debugger == nil || r.detached || t.pid != r.debugPid || r.debugPid == 0 {
 		return
 	}
-	if r.stopWith(&Session{r: r, cur: t, Signal: sig, Siginfo: si}, StopSignal) == Step {
+	if r.stopWith(t, target.Stop{Reason: target.StopSignal, Signal: sig, Siginfo: si}) == target.Step {
 		t.stepping = true
 	}
 }
@@ -189,7 +148,7 @@ func (r *replayer) syscallStop(t *rtask, nr int32, ret bool) {
 	if r.catch == nil || !r.catchAll && !r.catch[int(nr)] {
 		return
 	}
-	if r.stopWith(&Session{r: r, cur: t, Syscall: int(nr), SyscallReturn: ret}, StopSyscall) == Step {
+	if r.stopWith(t, target.Stop{Reason: target.StopSyscall, Syscall: int(nr), SyscallReturn: ret}) == target.Step {
 		t.stepping = true
 	}
 }

@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
 
@@ -132,7 +131,9 @@ func (r *replayer) rebuild(t *rtask, ev *trace.Event) error {
 	}
 	t.sharesDebugMem = false // a new image of its own
 	r.exeOf[t.pid] = r.rd.File(ev.Path)
-	r.readAuxv(t, ev)
+	if err := r.readAuxv(t, ev); err != nil {
+		return err
+	}
 	if t.pid == r.debugPid {
 		r.breakpoints = map[uint64]byte{} // the image they were in is gone
 	}
@@ -304,23 +305,17 @@ func (r *replayer) exec(t *rtask, ev *trace.Event) error {
 }
 
 // readAuxv saves the auxv from the initial stack, as the program sees it.
-func (r *replayer) readAuxv(t *rtask, ev *trace.Event) {
-	word := func(addr uint64) uint64 {
-		var b [8]byte
-		ptrace.ReadMem(t.tid, addr, b[:])
-		return binary.LittleEndian.Uint64(b[:])
+func (r *replayer) readAuxv(t *rtask, ev *trace.Event) error {
+	is, err := arch.ReadInitialStack(ev.Regs.Rsp, func(addr uint64) (uint64, error) {
+		return ptrace.ReadWord(t.tid, addr)
+	})
+	if err != nil {
+		return fmt.Errorf("read initial stack of task %d: %w", t.tid, err)
 	}
-	p := ev.Regs.Rsp
-	p += 8 + (word(p)+1)*8
-	for i := 0; i < 1<<16 && word(p) != 0; i++ {
-		p += 8
+	auxv := make([]byte, is.AuxvLen)
+	if err := ptrace.ReadMem(t.tid, is.Auxv, auxv); err != nil {
+		return fmt.Errorf("read auxv of task %d: %w", t.tid, err)
 	}
-	p += 8
-	start := p
-	for i := 0; i < 256 && word(p) != 0; i++ {
-		p += 16
-	}
-	auxv := make([]byte, p+16-start)
-	ptrace.ReadMem(t.tid, start, auxv)
 	r.auxvOf[t.pid] = auxv
+	return nil
 }

@@ -29,7 +29,7 @@ func newInterrupts() interrupts {
 }
 
 // Interrupt asks the replay to stop the running task for the debugger, as
-// gdb's Ctrl-C does; the debugger then gets a StopInterrupt. Unlike the
+// gdb's Ctrl-C does; the debugger then gets a target.StopInterrupt. Unlike the
 // other Session methods it may be called from any goroutine, while the
 // replay runs.
 func (s *Session) Interrupt() {

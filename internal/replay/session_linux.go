@@ -19,6 +19,7 @@ import (
 	"github.com/rewind-dbg/rewind/internal/machine"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/syscalls"
+	"github.com/rewind-dbg/rewind/internal/target"
 	"github.com/rewind-dbg/rewind/internal/trace"
 	"github.com/rewind-dbg/rewind/internal/tracee"
 	"golang.org/x/sys/unix"
@@ -32,7 +33,7 @@ type Options struct {
 	// Debugger, if set, is called whenever the debugged process (the first
 	// one recorded) stops: at the start (or at event Goto), at breakpoints
 	// and after single steps.
-	Debugger Debugger
+	Debugger target.Debugger
 	Goto     int
 	// Follow chooses the process the debugger follows: "" for the first
 	// one, a recorded pid, or a program name (the first process to exec it).
@@ -192,7 +193,7 @@ func (r *replayer) run() error {
 		return err
 	}
 	if lt := r.tasks[r.debugPid]; lt != nil && r.opt.Goto <= 1 {
-		lt.stepping = r.stopFor(lt, StopStart) == Step
+		lt.stepping = r.stopFor(lt, target.StopStart) == target.Step
 	}
 	if r.quit {
 		return ErrQuit
@@ -208,7 +209,7 @@ func (r *replayer) run() error {
 		}
 		r.ev = ev
 		if lt := r.tasks[r.debugPid]; lt != nil && r.rd.Count() == r.opt.Goto {
-			lt.stepping = r.stopFor(lt, StopStart) == Step
+			lt.stepping = r.stopFor(lt, target.StopStart) == target.Step
 			if r.quit {
 				return ErrQuit
 			}

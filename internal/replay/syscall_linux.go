@@ -73,7 +73,7 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 	ent := syscalls.Lookup(int(ev.Nr))
 	switch {
 	case ent.Rule == syscalls.Execute || ent.Rule == syscalls.ExecuteKeepResult:
-	case ent.Rule == syscalls.Special && executedAtEntry(int(ev.Nr)):
+	case ent.Rule == syscalls.Special && ent.Flags&syscalls.RunAtEntry != 0:
 	default:
 		return nil
 	}
@@ -94,7 +94,7 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 	if err := r.resumeAs(ptrace.Syscall, t.tid, 0); err != nil {
 		return err
 	}
-	if ev.Nr == unix.SYS_EXIT || ev.Nr == unix.SYS_EXIT_GROUP {
+	if ent.Flags&syscalls.EndsTask != 0 {
 		// Let the task through its exit stop now, as the recorder did: a
 		// vfork parent is released only when the child's memory is.
 		st, err := r.wait(t.tid)
@@ -107,18 +107,6 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 		return r.resumeAs(ptrace.Cont, t.tid, 0)
 	}
 	return nil
-}
-
-// executedAtEntry lists the special syscalls replay starts for real at their
-// entry event; mmap is made at its exit (when the address is known) and
-// execve at its exec event.
-func executedAtEntry(nr int) bool {
-	switch nr {
-	case unix.SYS_CLONE, unix.SYS_CLONE3, unix.SYS_FORK, unix.SYS_VFORK,
-		unix.SYS_EXIT, unix.SYS_EXIT_GROUP, unix.SYS_RT_SIGRETURN:
-		return true
-	}
-	return false
 }
 
 // collect waits for the exit stop of a syscall that runs for real, handling
@@ -162,7 +150,7 @@ func (r *replayer) syscallExit(t *rtask, ev *trace.Event) error {
 			}
 		}
 		ent := syscalls.Lookup(int(ev.Nr))
-		if got != ev.Ret && ent.Rule != syscalls.ExecuteKeepResult && !isCloneFamily(int(ev.Nr)) {
+		if got != ev.Ret && ent.Rule != syscalls.ExecuteKeepResult && ent.Flags&syscalls.NewTask == 0 {
 			return r.diverge(fmt.Sprintf("%s returned %d in replay, %d when recorded", name, got, ev.Ret))
 		}
 	}
@@ -228,10 +216,6 @@ func (r *replayer) restart(t *rtask, ev *trace.Event, regs *ptrace.Regs) {
 		nr = syscalls.SysRestartSyscall
 	}
 	arch.BackUpOverSyscall(regs, nr)
-}
-
-func isCloneFamily(nr int) bool {
-	return nr == unix.SYS_CLONE || nr == unix.SYS_CLONE3 || nr == unix.SYS_FORK || nr == unix.SYS_VFORK
 }
 
 // writeMem writes an event's memory outputs into t (or into the task its

@@ -8,6 +8,7 @@ import (
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"github.com/rewind-dbg/rewind/internal/seccomp"
 	"github.com/rewind-dbg/rewind/internal/syscalls"
+	"github.com/rewind-dbg/rewind/internal/target"
 	"github.com/rewind-dbg/rewind/internal/trace"
 	"github.com/rewind-dbg/rewind/internal/tracee"
 	"golang.org/x/sys/unix"
@@ -141,7 +142,7 @@ func (r *replayer) taskExit(t *rtask, ev *trace.Event) error {
 				return err
 			}
 		}
-	} else if want.Signaled() && t.launched != unix.SYS_EXIT && t.launched != unix.SYS_EXIT_GROUP {
+	} else if want.Signaled() && syscalls.Lookup(t.launched).Flags&syscalls.EndsTask == 0 {
 		// Killed from outside while in a syscall replay runs for real (the
 		// recorder kills processes that outlive the first): end it there.
 		if err := r.processDeath(t); err != nil {
@@ -200,7 +201,7 @@ func (r *replayer) debuggerExit(status unix.WaitStatus) {
 		return
 	}
 	r.exited = true
-	if r.opt.Debugger.Exited(&Session{r: r, cur: &rtask{rec: r.debugPid, pid: r.debugPid}}, status) == Quit {
+	if r.opt.Debugger.Exited(&Session{r: r, cur: &rtask{rec: r.debugPid, pid: r.debugPid}}, status) == target.Quit {
 		r.quit = true
 	}
 }

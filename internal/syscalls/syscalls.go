@@ -74,10 +74,32 @@ type Region struct {
 // when the syscall succeeded (Ret >= 0) unless the entry sets OutOnError.
 type Outputs func(c *Call) ([]Region, error)
 
+// Flag marks what record and replay must do beyond the Rule.
+type Flag uint16
+
+const (
+	// RunAtEntry: replay starts this Special syscall for real at its entry
+	// event (clone, exit, rt_sigreturn); the others run at their exit event
+	// (mmap, where the address is known) or their exec event (execve).
+	RunAtEntry Flag = 1 << iota
+	// NewTask: creates a task; its result names the child, so it differs
+	// between record and replay.
+	NewTask
+	// EndsTask: ends the thread or the whole process; no exit stop follows.
+	EndsTask
+	// EchoesBuffer: writes the bytes of a user buffer (or iovec array) to
+	// an fd; `replay -a` re-emits them when the fd was the terminal.
+	EchoesBuffer
+	// EchoesCopy: copies between two fds in the kernel (sendfile, splice);
+	// the recorder saves the copied bytes when the output is echoed.
+	EchoesCopy
+)
+
 // Entry describes one syscall number.
 type Entry struct {
-	Name string
-	Rule Rule
+	Name  string
+	Rule  Rule
+	Flags Flag
 	// Out lists what the kernel writes into tracee memory; nil means nothing.
 	Out Outputs
 	// OutOnError: compute Out even when the syscall failed.

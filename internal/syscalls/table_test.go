@@ -479,3 +479,26 @@ func TestIoctlMisencodedRefused(t *testing.T) {
 		t.Errorf("FS_IOC_GETFLAGS refused: %s", why)
 	}
 }
+
+// TestFlagsAgreeWithRules checks the flags against the rules they refine:
+// replay can start only a Special syscall at its entry, and a syscall that
+// creates or ends a task is one replay runs.
+func TestFlagsAgreeWithRules(t *testing.T) {
+	for nr := range table {
+		e := &table[nr]
+		if e.Flags&RunAtEntry != 0 && e.Rule != Special {
+			t.Errorf("%s: RunAtEntry on a %v syscall", e.Name, e.Rule)
+		}
+		if e.Flags&(NewTask|EndsTask) != 0 && e.Flags&RunAtEntry == 0 {
+			t.Errorf("%s: creates or ends a task but is not run at entry", e.Name)
+		}
+		if e.Flags&(EchoesBuffer|EchoesCopy) != 0 && e.Rule != Emulate {
+			t.Errorf("%s: echoes output but is %v", e.Name, e.Rule)
+		}
+	}
+	for _, nr := range []int{unix.SYS_CLONE, unix.SYS_CLONE3, unix.SYS_FORK, unix.SYS_VFORK} {
+		if Lookup(nr).Flags&NewTask == 0 {
+			t.Errorf("%s lacks NewTask", Lookup(nr).Name)
+		}
+	}
+}

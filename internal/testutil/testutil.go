@@ -133,7 +133,7 @@ type Outcome struct {
 // rewind panicked.
 func (e *Env) Run(t *testing.T, env []string, args ...string) Outcome {
 	t.Helper()
-	cmd := exec.Command(e.Rewind, args...)
+	cmd := Command(t, e.Rewind, args...)
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -395,6 +395,9 @@ func (e *Event) size() int {
 // Argv returns the program's arguments, read from the initial stack saved
 // in an exec event (argc at the stack pointer, then argv pointers into the
 // same area); nil if that area was not saved.
+// errNotSaved is what reading outside the saved initial stack gives.
+var errNotSaved = errors.New("outside the saved stack")
+
 func (e *Event) Argv() []string {
 	var stack *MemWrite
 	for i := range e.Mem {
@@ -407,17 +410,18 @@ func (e *Event) Argv() []string {
 		return nil
 	}
 	end := stack.Addr + uint64(len(stack.Data))
-	word := func(addr uint64) (uint64, bool) {
+	word := func(addr uint64) (uint64, error) {
 		if addr < stack.Addr || addr+8 > end {
-			return 0, false
+			return 0, errNotSaved
 		}
-		return binary.LittleEndian.Uint64(stack.Data[addr-stack.Addr:]), true
+		return binary.LittleEndian.Uint64(stack.Data[addr-stack.Addr:]), nil
 	}
-	argc, _ := word(e.Regs.Rsp)
+	// The argv pointers are enough; the stack may have been saved short of
+	// the auxv, so a later error is not this caller's concern.
+	is, _ := arch.ReadInitialStack(e.Regs.Rsp, word)
 	var argv []string
-	for i := uint64(0); i < argc && i < 4096; i++ {
-		p, ok := word(e.Regs.Rsp + 8 + 8*i)
-		if !ok || p < stack.Addr || p >= end {
+	for _, p := range is.Argv {
+		if p < stack.Addr || p >= end {
 			break
 		}
 		s := stack.Data[p-stack.Addr:]

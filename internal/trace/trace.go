@@ -255,6 +255,16 @@ type Reader struct {
 	// aheadBytes is about how much memory the ahead events hold.
 	aheadBytes int
 	ended      bool
+	index      []BlockPos
+}
+
+// BlockPos is an entry of a trace's index: where an event block starts in
+// the event stream and the number of its first event. Events never span
+// blocks, so a reader can start at any block (OpenAt).
+type BlockPos struct {
+	Offset     int64
+	Block      int // 1-based, as in error messages
+	FirstEvent int // 1-based, as Count says once it is returned
 }
 
 // blockStream reads the event stream's blocks in order, from a file
@@ -269,6 +279,13 @@ type blockStream struct {
 
 // Open opens a trace for reading.
 func Open(dir string) (*Reader, error) {
+	return OpenAt(dir, BlockPos{Block: 1, FirstEvent: 1})
+}
+
+// OpenAt opens a trace for reading from the block at p, an entry of the
+// Index of an earlier reader of the same trace: Next then returns event
+// p.FirstEvent.
+func OpenAt(dir string, p BlockPos) (*Reader, error) {
 	h, err := ReadHeader(dir)
 	if err != nil {
 		return nil, err
@@ -287,8 +304,28 @@ func Open(dir string) (*Reader, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Reader{Dir: dir, Header: h, f: f, blockStream: blockStream{dir: dir, r: bufio.NewReaderSize(f, 1<<20), dec: dec}}, nil
+	s, err := streamAt(dir, f, dec, p)
+	if err != nil {
+		f.Close()
+		dec.Close()
+		return nil, err
+	}
+	return &Reader{Dir: dir, Header: h, f: f, blockStream: s, n: p.FirstEvent - 1}, nil
 }
+
+// streamAt positions f at block p and returns a stream of blocks from it.
+func streamAt(dir string, f *os.File, dec *zstd.Decoder, p BlockPos) (blockStream, error) {
+	if p.Offset < 0 || p.Block < 1 || p.FirstEvent < 1 {
+		return blockStream{}, &Error{dir, fmt.Sprintf("bad block position %+v", p), nil}
+	}
+	if _, err := f.Seek(p.Offset, io.SeekStart); err != nil {
+		return blockStream{}, &Error{dir, "seek in event stream", err}
+	}
+	return blockStream{dir: dir, r: bufio.NewReaderSize(f, 1<<20), dec: dec, blocks: p.Block - 1, off: p.Offset}, nil
+}
+
+// Index returns the positions of the blocks read so far, in order.
+func (r *Reader) Index() []BlockPos { return r.index }
 
 // Close releases the reader.
 func (r *Reader) Close() error {
@@ -437,10 +474,10 @@ func (r *Reader) findFar(match, stop func(*Event) bool) (*Event, error) {
 		return nil, &Error{r.Dir, "cannot open event stream", err}
 	}
 	defer f.Close()
-	if _, err := f.Seek(r.off, io.SeekStart); err != nil {
-		return nil, &Error{r.Dir, "seek in event stream", err}
+	s, err := streamAt(r.Dir, f, r.dec, BlockPos{Offset: r.off, Block: r.blocks + 1, FirstEvent: 1})
+	if err != nil {
+		return nil, err
 	}
-	s := blockStream{dir: r.Dir, r: bufio.NewReaderSize(f, 1<<20), dec: r.dec, blocks: r.blocks, off: r.off}
 	rest := r.rest
 	for {
 		for len(rest) == 0 {
@@ -467,9 +504,13 @@ func (r *Reader) decode() (*Event, error) {
 		return nil, io.EOF
 	}
 	for len(r.rest) == 0 {
+		pos := BlockPos{Offset: r.off, Block: r.blocks + 1, FirstEvent: r.n + len(r.ahead) + 1}
 		var err error
 		if r.rest, err = r.next(); err != nil {
 			return nil, err
+		}
+		if len(r.rest) > 0 {
+			r.index = append(r.index, pos)
 		}
 	}
 	e, rest, err := decodeEvent(r.rest)

@@ -208,3 +208,61 @@ func TestWrongVersion(t *testing.T) {
 		t.Fatalf("wrong version: %v", err)
 	}
 }
+
+// TestIndex: the index a reader builds names every block it read, and a
+// reader opened at any entry goes on from that block's first event, with
+// the same numbering.
+func TestIndex(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tr")
+	w, err := Create(dir, &Header{Program: "x", Argv: []string{"x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5000
+	for i := 0; i < n; i++ {
+		if _, err := w.Append(&Event{Kind: KindSyscallExit, Tid: 1, Nr: 1, Ret: int64(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if i%700 == 699 {
+			w.Flush()
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for {
+		if _, err := r.Next(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	idx := r.Index()
+	if len(idx) < n/700 || idx[0].FirstEvent != 1 || idx[0].Offset != 0 {
+		t.Fatalf("index of %d blocks: %+v", len(idx), idx)
+	}
+	for _, p := range idx[1:] {
+		at, err := OpenAt(dir, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := at.Next()
+		if err != nil || e.Ret != int64(p.FirstEvent-1) || at.Count() != p.FirstEvent {
+			t.Errorf("reader at %+v: event %+v (count %d), %v", p, e, at.Count(), err)
+		}
+		at.Close()
+	}
+	at, err := OpenAt(dir, BlockPos{Offset: idx[1].Offset + 1, Block: 2, FirstEvent: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer at.Close()
+	if _, err := at.Next(); err == nil {
+		t.Error("a reader at a position inside a block read an event")
+	}
+}

@@ -91,3 +91,14 @@ func TestReadMapsOwn(t *testing.T) {
 	}
 	t.Fatalf("no mapping of %q (deleted) among %d", path, len(vmas))
 }
+
+func TestParseStatus(t *testing.T) {
+	st := parseStatus([]byte("Name:\tcat\nTgid:\t412\nVmHWM:\t    1536 kB\nSigBlk:\t0000000000010000\nSigIgn:\t0000000000000001\nSigCgt:\t0000000180000002\n"))
+	want := Status{Tgid: 412, SigBlk: 1 << 16, SigIgn: 1, SigCgt: 0x180000002, PeakRSSKiB: 1536}
+	if st != want {
+		t.Errorf("parsed %+v, want %+v", st, want)
+	}
+	if st.DefaultAction(2) || st.DefaultAction(17) || !st.DefaultAction(15) {
+		t.Errorf("DefaultAction wrong for %+v", st)
+	}
+}

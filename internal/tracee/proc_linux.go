@@ -12,15 +12,29 @@ import (
 type Status struct {
 	Tgid                   int
 	SigBlk, SigIgn, SigCgt uint64 // signal masks, bit sig-1
+	PeakRSSKiB             uint64 // VmHWM; 0 for a thread without memory
 }
 
 // ReadStatus parses /proc/PID/status.
 func ReadStatus(tid int) (Status, error) {
-	var st Status
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
 	if err != nil {
-		return st, fmt.Errorf("read status of task %d: %w", tid, err)
+		return Status{}, fmt.Errorf("read status of task %d: %w", tid, err)
 	}
+	return parseStatus(b), nil
+}
+
+// ReadSelfStatus parses rewind's own /proc/self/status.
+func ReadSelfStatus() (Status, error) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return Status{}, fmt.Errorf("read own status: %w", err)
+	}
+	return parseStatus(b), nil
+}
+
+func parseStatus(b []byte) Status {
+	var st Status
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		k, v, ok := bytes.Cut(sc.Bytes(), []byte(":"))
@@ -37,9 +51,11 @@ func ReadStatus(tid int) (Status, error) {
 			st.SigIgn, _ = strconv.ParseUint(string(v), 16, 64)
 		case "SigCgt":
 			st.SigCgt, _ = strconv.ParseUint(string(v), 16, 64)
+		case "VmHWM":
+			st.PeakRSSKiB, _ = strconv.ParseUint(string(bytes.TrimSuffix(v, []byte(" kB"))), 10, 64)
 		}
 	}
-	return st, nil
+	return st
 }
 
 // DefaultAction reports whether sig, delivered to the task now, would take

@@ -263,54 +263,23 @@ func (r *Remote) Close() error {
 	return ptrace.SetRegs(r.Tid, &r.save)
 }
 
-// Auxv types rewind cares about.
-const (
-	AtNull        = 0
-	AtIgnore      = 1
-	AtSysinfoEhdr = 33
-)
-
 // HideVDSO rewrites the AT_SYSINFO_EHDR entry of the initial stack's auxv
 // to AT_IGNORE, so that libc and the Go runtime fall back to real syscalls
 // for clock_gettime and friends, which rewind records. rsp must point at
 // argc (the state right after execve).
 func HideVDSO(pid int, rsp uint64) error {
-	word := func(addr uint64) (uint64, error) {
-		var b [8]byte
-		err := ptrace.ReadMem(pid, addr, b[:])
-		return binary.LittleEndian.Uint64(b[:]), err
-	}
-	argc, err := word(rsp)
+	word := func(addr uint64) (uint64, error) { return ptrace.ReadWord(pid, addr) }
+	is, err := arch.ReadInitialStack(rsp, word)
 	if err != nil {
 		return fmt.Errorf("read initial stack of task %d: %w", pid, err)
 	}
-	p := rsp + 8 + (argc+1)*8
-	for i := 0; i < 1<<16; i++ { // environment
-		v, err := word(p)
-		if err != nil {
-			return err
-		}
-		p += 8
-		if v == 0 {
-			break
-		}
+	p, ok := is.AuxvEntry(arch.AtSysinfoEhdr, word)
+	if !ok {
+		return nil
 	}
-	for i := 0; i < 256; i++ {
-		typ, err := word(p)
-		if err != nil {
-			return err
-		}
-		if typ == AtNull {
-			return nil
-		}
-		if typ == AtSysinfoEhdr {
-			var b [8]byte
-			binary.LittleEndian.PutUint64(b[:], AtIgnore)
-			return ptrace.WriteMem(pid, p, b[:])
-		}
-		p += 16
-	}
-	return fmt.Errorf("task %d: auxv not terminated", pid)
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], arch.AtIgnore)
+	return ptrace.WriteMem(pid, p, b[:])
 }
 
 // EnterAndLeave resumes a task whose registers point at a syscall

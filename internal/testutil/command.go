@@ -1,0 +1,41 @@
+package testutil
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// deadlineMargin is how long before the test binary's deadline a command
+// still running is killed: long enough for the test to report it by name
+// before the package's own timeout ends everything with a bare dump.
+const deadlineMargin = 45 * time.Second
+
+// Command is exec.Command for tests. The command and everything it starts
+// run in a process group of their own, which is killed, failing the test
+// with the command line, if it is still running near the test's deadline:
+// a hang is then reported as what hung. Pipes a leftover grandchild keeps
+// open do not hold Wait up for more than a few seconds after the kill.
+func Command(t *testing.T, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	deadline, ok := t.Deadline()
+	if !ok {
+		deadline = time.Now().Add(30 * time.Minute)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(-deadlineMargin))
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	line := strings.Join(append([]string{name}, args...), " ")
+	cmd.Cancel = func() error {
+		if ctx.Err() == context.DeadlineExceeded {
+			t.Errorf("%s: still running at the test deadline, killed", line)
+		}
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
