@@ -17,23 +17,14 @@ import (
 // link: 'dlv replay' on a recorded Go program, break, continue, print,
 // next, goroutines, continue to the end.
 func TestDelveReplay(t *testing.T) {
-	env.Need(t)
-	dlv := findDlv(t)
-	paranoid(t)
-	bin := buildDlvProg(t)
-	dir := filepath.Join(t.TempDir(), "trace")
-	rec := env.Run(t, nil, "record", "-o", dir, bin)
-	m := regexp.MustCompile(`random (\d+)`).FindStringSubmatch(rec.Stdout)
-	if m == nil {
-		t.Fatalf("recording printed %q", rec.Stdout)
-	}
-	n, _ := strconv.Atoi(m[1])
+	dlv, dir, random := recordDlvProg(t)
+	n, _ := strconv.Atoi(random)
 	out := runDlv(t, dlv, []string{"replay", "--allow-non-terminal-interactive=true", dir},
 		"break main.compute", "continue", "print x", "next", "next", "print y", "goroutines", "continue", "exit")
 	for _, want := range []string{
 		`Breakpoint 1 set at 0x[0-9a-f]+ for main\.compute\(\)`,
 		`> \[Breakpoint 1\] main\.compute\(\) .*main\.go:\d+`,
-		`\(dlv\) ` + m[1] + `\n`,
+		`\(dlv\) ` + random + `\n`,
 		`\(dlv\) ` + strconv.Itoa(2*n) + `\n`,
 		`\* Goroutine 1 - User: .*main\.go:\d+ main\.compute`,
 		`computed ` + strconv.Itoa(2*n+1),
@@ -109,6 +100,23 @@ func runDlv(t *testing.T, dlv string, args []string, cmds ...string) string {
 	return out.String()
 }
 
+// recordDlvProg finds delve, records the delve test program and returns
+// delve, the trace and the random number the recording printed.
+func recordDlvProg(t *testing.T) (dlv, dir, random string) {
+	t.Helper()
+	env.Need(t)
+	dlv = findDlv(t)
+	paranoid(t)
+	bin := buildDlvProg(t)
+	dir = filepath.Join(t.TempDir(), "trace")
+	rec := env.Run(t, nil, "record", "-o", dir, bin)
+	m := regexp.MustCompile(`random (\d+)`).FindStringSubmatch(rec.Stdout)
+	if m == nil {
+		t.Fatalf("recording printed %q", rec.Stdout)
+	}
+	return dlv, dir, m[1]
+}
+
 // buildDlvProg builds testdata/dlvprog without optimisations, for debuggers.
 func buildDlvProg(t *testing.T) string {
 	t.Helper()
@@ -126,16 +134,7 @@ func buildDlvProg(t *testing.T) string {
 // command leaves delve where it was and the session usable, and exit ends
 // it cleanly.
 func TestDelveReverseRefused(t *testing.T) {
-	env.Need(t)
-	dlv := findDlv(t)
-	paranoid(t)
-	bin := buildDlvProg(t)
-	dir := filepath.Join(t.TempDir(), "trace")
-	rec := env.Run(t, nil, "record", "-o", dir, bin)
-	m := regexp.MustCompile(`random (\d+)`).FindStringSubmatch(rec.Stdout)
-	if m == nil {
-		t.Fatalf("recording printed %q", rec.Stdout)
-	}
+	dlv, dir, random := recordDlvProg(t)
 	out := runDlv(t, dlv, []string{"replay", "--allow-non-terminal-interactive=true", dir},
 		"break main.compute", "continue", "rev next", "next", "print x", "continue", "exit")
 	for _, bad := range []string{"direction change", "could not detach", "Command failed"} {
@@ -143,7 +142,7 @@ func TestDelveReverseRefused(t *testing.T) {
 			t.Fatalf("delve said %q:\n%s", bad, out)
 		}
 	}
-	if !strings.Contains(out, "(dlv) "+m[1]+"\n") || !regexp.MustCompile(`Process \d+ has exited with status 0`).MatchString(out) {
+	if !strings.Contains(out, "(dlv) "+random+"\n") || !regexp.MustCompile(`Process \d+ has exited with status 0`).MatchString(out) {
 		t.Fatalf("delve session did not go on after rev next:\n%s", out)
 	}
 }

@@ -32,9 +32,7 @@ func script(t *testing.T, name, text string) string {
 }
 
 func TestPythonThreads(t *testing.T) {
-	env.Need(t)
-	need(t, "python3")
-	p := script(t, "threads.py", `
+	replayPython(t, "threads.py", "(3, '", `
 import threading, hashlib
 res = {}
 def work(i):
@@ -47,37 +45,25 @@ for t in ts: t.start()
 for t in ts: t.join()
 print(sorted(res.items()))
 `)
-	_, rec := env.RecordReplay(t, 3, nil, "python3", p)
-	if rec.Code != 0 || !strings.Contains(rec.Stdout, "(3, '") {
-		t.Fatalf("recording: exit %d\n%s\n%s", rec.Code, rec.Stdout, rec.Stderr)
-	}
 }
 
 // TestPythonMultiprocessing: the pool's processes share semaphores in
 // /dev/shm mappings.
 func TestPythonMultiprocessing(t *testing.T) {
-	env.Need(t)
-	need(t, "python3")
-	p := script(t, "pool.py", `
+	replayPython(t, "pool.py", "361]", `
 import multiprocessing as m
 def f(x): return x * x
 if __name__ == "__main__":
     with m.Pool(2) as p:
         print(p.map(f, range(20)))
 `)
-	_, rec := env.RecordReplay(t, 3, nil, "python3", p)
-	if rec.Code != 0 || !strings.Contains(rec.Stdout, "361]") {
-		t.Fatalf("recording: exit %d\n%s\n%s", rec.Code, rec.Stdout, rec.Stderr)
-	}
 }
 
 // TestSqliteWAL: two processes write one database in WAL mode, sharing its
 // -shm index through MAP_SHARED mappings.
 func TestSqliteWAL(t *testing.T) {
-	env.Need(t)
-	need(t, "python3")
 	db := filepath.Join(t.TempDir(), "t.db")
-	p := script(t, "wal.py", `
+	replayPython(t, "wal.py", "(80, 2340)", `
 import sqlite3, os, sys
 db = sys.argv[1]
 c = sqlite3.connect(db); c.execute("pragma journal_mode=wal"); c.execute("create table t(x)"); c.commit()
@@ -89,11 +75,7 @@ if pid == 0:
 os.waitpid(pid, 0)
 for i in range(40): c.execute("insert into t values(?)", (i * 2,)); c.commit()
 print(c.execute("select count(*), sum(x) from t").fetchone())
-`)
-	_, rec := env.RecordReplay(t, 3, nil, "python3", p, db)
-	if rec.Code != 0 || !strings.Contains(rec.Stdout, "(80, 2340)") {
-		t.Fatalf("recording: exit %d\n%s\n%s", rec.Code, rec.Stdout, rec.Stderr)
-	}
+`, db)
 }
 
 func TestSqliteCLI(t *testing.T) {
@@ -197,6 +179,19 @@ int main(void) {
 	}
 	_, rec := env.RecordReplay(t, 3, nil, bin)
 	if rec.Code != 1 || !strings.Contains(rec.Stderr, "77 byte(s) leaked") || strings.Contains(rec.Stderr, "fatal error") {
+		t.Fatalf("recording: exit %d\n%s\n%s", rec.Code, rec.Stdout, rec.Stderr)
+	}
+}
+
+// replayPython records python3 running the script src (with args),
+// replays it three times, and checks that the recording printed want.
+func replayPython(t *testing.T, name, want, src string, args ...string) {
+	t.Helper()
+	env.Need(t)
+	need(t, "python3")
+	argv := append([]string{"python3", script(t, name, src)}, args...)
+	_, rec := env.RecordReplay(t, 3, nil, argv...)
+	if rec.Code != 0 || !strings.Contains(rec.Stdout, want) {
 		t.Fatalf("recording: exit %d\n%s\n%s", rec.Code, rec.Stdout, rec.Stderr)
 	}
 }

@@ -50,7 +50,7 @@ func TestUnprivileged(t *testing.T) {
 		cmd := testutil.Command(t, rewind, args...)
 		cmd.Dir = work
 		cmd.Env = []string{"HOME=" + work, "PATH=/usr/bin:/bin"}
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: nobody, Gid: nobody}
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		err := cmd.Run()

@@ -187,8 +187,11 @@ func cmdRecord(args []string) error {
 	if os.Getenv("REWIND_STATS") == "1" {
 		// VmHWM, not getrusage: ru_maxrss carries the high-water mark of
 		// the process image that exec'd rewind.
-		st, _ := tracee.ReadSelfStatus()
-		fmt.Fprintf(os.Stderr, "rewind: %d events, recorder peak RSS %d kB\n", res.Events, st.PeakRSSKiB)
+		rss := "?"
+		if st, err := tracee.ReadSelfStatus(); err == nil {
+			rss = fmt.Sprint(st.PeakRSSKiB)
+		}
+		fmt.Fprintf(os.Stderr, "rewind: %d events, recorder peak RSS %s kB\n", res.Events, rss)
 	}
 	reportSignal(argv[0], res.Status)
 	if code := res.ExitCode(); code != 0 {

@@ -12,12 +12,13 @@ const (
 	AtSysinfoEhdr = 33
 )
 
-// Bounds on what an initial stack may hold, so that a stack read from an
-// untrusted trace (or a hostile program) cannot keep a walk going.
+// Bounds on a walk of the initial stack. The kernel limits argv and envp
+// only by the stack's size (a quarter of its rlimit), so these are far
+// above anything real: a reader fails at the end of the stack first. They
+// bound a walk over memory a crafted trace describes.
 const (
-	maxArgs = 1 << 16
-	maxEnv  = 1 << 16
-	maxAuxv = 256
+	maxStrings = 1 << 26
+	maxAuxv    = 256
 )
 
 // InitialStack is the layout execve leaves at the stack pointer: argc,
@@ -25,8 +26,8 @@ const (
 // ending with AT_NULL.
 type InitialStack struct {
 	Argc uint64
-	// Argv holds the argument string pointers, in order.
-	Argv []uint64
+	// Argv is the address of argv[0], the first argument string pointer.
+	Argv uint64
 	// Auxv is the address of the first auxv entry; AuxvLen its length in
 	// bytes, the AT_NULL entry included.
 	Auxv    uint64
@@ -44,20 +45,13 @@ func ReadInitialStack(rsp uint64, word func(addr uint64) (uint64, error)) (Initi
 	if err != nil {
 		return s, fmt.Errorf("read argc: %w", err)
 	}
-	if argc > maxArgs {
+	if argc > maxStrings {
 		return s, fmt.Errorf("argc %d is implausible", argc)
 	}
-	s.Argc = argc
-	for i := uint64(0); i < argc; i++ {
-		p, err := word(rsp + 8 + 8*i)
-		if err != nil {
-			return s, fmt.Errorf("read argv[%d]: %w", i, err)
-		}
-		s.Argv = append(s.Argv, p)
-	}
+	s.Argc, s.Argv = argc, rsp+8
 	p := rsp + 8 + (argc+1)*8
 	for i := 0; ; i++ {
-		if i == maxEnv {
+		if i == maxStrings {
 			return s, errors.New("environment not terminated")
 		}
 		v, err := word(p)

@@ -30,7 +30,7 @@ func TestReadInitialStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Argc != 2 || len(s.Argv) != 2 || s.Argv[0] != 0xa0 || s.Argv[1] != 0xb0 {
+	if a0, _ := word(s.Argv); s.Argc != 2 || s.Argv != base+8 || a0 != 0xa0 {
 		t.Errorf("argv: %+v", s)
 	}
 	if s.Auxv != base+6*8 || s.AuxvLen != 3*16 {

@@ -132,7 +132,7 @@ func (r *replayer) rebuild(t *rtask, ev *trace.Event) error {
 	t.sharesDebugMem = false // a new image of its own
 	r.exeOf[t.pid] = r.rd.File(ev.Path)
 	if err := r.readAuxv(t, ev); err != nil {
-		return err
+		fmt.Fprintf(r.opt.Stderr, "rewind: warning: %v; a debugger will not see the auxv\n", err)
 	}
 	if t.pid == r.debugPid {
 		r.breakpoints = map[uint64]byte{} // the image they were in is gone

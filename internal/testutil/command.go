@@ -15,7 +15,8 @@ import (
 const deadlineMargin = 45 * time.Second
 
 // Command is exec.Command for tests. The command and everything it starts
-// run in a process group of their own, which is killed, failing the test
+// run in a process group of their own (callers add to SysProcAttr, not
+// replace it), which is killed, failing the test
 // with the command line, if it is still running near the test's deadline:
 // a hang is then reported as what hung. Pipes a leftover grandchild keeps
 // open do not hold Wait up for more than a few seconds after the kill.
@@ -25,7 +26,11 @@ func Command(t *testing.T, name string, args ...string) *exec.Cmd {
 	if !ok {
 		deadline = time.Now().Add(30 * time.Minute)
 	}
-	ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(-deadlineMargin))
+	kill := deadline.Add(-deadlineMargin)
+	if time.Until(kill) < time.Second { // too late for a margin: at least start it
+		kill = deadline
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), kill)
 	t.Cleanup(cancel)
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -392,12 +392,16 @@ func (e *Event) size() int {
 	return n + len(e.Echoed)
 }
 
-// Argv returns the program's arguments, read from the initial stack saved
-// in an exec event (argc at the stack pointer, then argv pointers into the
-// same area); nil if that area was not saved.
 // errNotSaved is what reading outside the saved initial stack gives.
 var errNotSaved = errors.New("outside the saved stack")
 
+// maxArgv bounds the arguments Argv returns (it is for display and for
+// matching a program name).
+const maxArgv = 4096
+
+// Argv returns the program's arguments, read from the initial stack saved
+// in an exec event (argc at the stack pointer, then argv pointers into the
+// same area); nil if that area was not saved.
 func (e *Event) Argv() []string {
 	var stack *MemWrite
 	for i := range e.Mem {
@@ -420,8 +424,9 @@ func (e *Event) Argv() []string {
 	// the auxv, so a later error is not this caller's concern.
 	is, _ := arch.ReadInitialStack(e.Regs.Rsp, word)
 	var argv []string
-	for _, p := range is.Argv {
-		if p < stack.Addr || p >= end {
+	for i := uint64(0); i < is.Argc && i < maxArgv; i++ {
+		p, err := word(is.Argv + 8*i)
+		if err != nil || p < stack.Addr || p >= end {
 			break
 		}
 		s := stack.Data[p-stack.Addr:]

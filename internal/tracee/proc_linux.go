@@ -1,7 +1,6 @@
 package tracee
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -35,9 +34,8 @@ func ReadSelfStatus() (Status, error) {
 
 func parseStatus(b []byte) Status {
 	var st Status
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		k, v, ok := bytes.Cut(sc.Bytes(), []byte(":"))
+	for _, line := range bytes.Split(b, []byte("\n")) { // no Scanner: lines can be long (Groups)
+		k, v, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
 			continue
 		}
