@@ -575,3 +575,21 @@ func TestEchoMergedOutput(t *testing.T) {
 		t.Fatalf("replay -a >/dev/full: %v, stderr %q", err, stderr.String())
 	}
 }
+
+// TestManyArguments: the kernel bounds argv only by the stack's size; a
+// program given 70,000 arguments records and replays, and its exec event
+// still names it.
+func TestManyArguments(t *testing.T) {
+	env.Need(t)
+	argv := []string{"/bin/true"}
+	for i := 0; i < 70000; i++ {
+		argv = append(argv, strconv.Itoa(i))
+	}
+	dir, rec := env.RecordReplay(t, 2, nil, argv...)
+	if rec.Code != 0 {
+		t.Fatalf("recording: exit %d\n%s", rec.Code, rec.Stderr)
+	}
+	if ps := env.Run(t, nil, "ps", dir); !strings.Contains(ps.Stdout, "/bin/true 0 1 2") {
+		t.Fatalf("ps does not name the program:\n%.300s", ps.Stdout)
+	}
+}
