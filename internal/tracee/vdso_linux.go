@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/rewind-dbg/rewind/internal/arch"
 	"github.com/rewind-dbg/rewind/internal/ptrace"
 	"golang.org/x/sys/unix"
 )
@@ -98,4 +99,23 @@ func PatchVDSO(pid int) error {
 		}
 	}
 	return nil
+}
+
+// HideVDSO rewrites the AT_SYSINFO_EHDR entry of the initial stack's auxv
+// to AT_IGNORE, so that libc and the Go runtime fall back to real syscalls
+// for clock_gettime and friends, which rewind records. rsp must point at
+// argc (the state right after execve).
+func HideVDSO(pid int, rsp uint64) error {
+	word := func(addr uint64) (uint64, error) { return ptrace.ReadWord(pid, addr) }
+	is, err := arch.ReadInitialStack(rsp, word)
+	if err != nil {
+		return fmt.Errorf("read initial stack of task %d: %w", pid, err)
+	}
+	p, ok := is.AuxvEntry(arch.AtSysinfoEhdr, word)
+	if !ok {
+		return nil
+	}
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], arch.AtIgnore)
+	return ptrace.WriteMem(pid, p, b[:])
 }
