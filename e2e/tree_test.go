@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"syscall"
@@ -50,6 +51,35 @@ func TestForkExecWait(t *testing.T) {
 		if !regexp.MustCompile(`^\d+\t` + parent + `\t5\tsh -c echo execd \$\$; exit 5$`).MatchString(l) {
 			t.Fatalf("rewind ps child line %q", l)
 		}
+	}
+}
+
+// TestPsForkedTree: rewind ps names a process forked without exec after
+// its parent's command once, however deep the forks go, and keeps a
+// command line holding newlines (a python -c script) on one line.
+func TestPsForkedTree(t *testing.T) {
+	env.Need(t)
+	testutil.NeedTool(t, "python3")
+	script := "import os\nif os.fork() == 0:\n    if os.fork() == 0: os._exit(3)\n    os.wait(); os._exit(4)\nos.wait()"
+	dir, rec := env.RecordReplay(t, 2, nil, "python3", "-c", script)
+	if rec.Code != 0 {
+		t.Fatalf("recording: exit %d\n%s", rec.Code, rec.Stderr)
+	}
+	ps := env.Run(t, nil, "ps", dir)
+	record := regexp.MustCompile(`^\d+\t(--|\d+)\t(-?\d+|-)\t.+$`)
+	found := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(ps.Stdout), "\n")[1:] {
+		if !record.MatchString(l) || strings.Count(l, "forked without exec") > 1 {
+			t.Fatalf("rewind ps line %q:\n%s", l, ps.Stdout)
+		}
+		// (python3 may be a shim that execs the real one: match the end.)
+		if m := regexp.MustCompile(`\t(-?\d+)\t(\(forked without exec\) )?\S*python3 -c "import os\\nif`).FindStringSubmatch(l); m != nil {
+			found[m[1]+" "+m[2]]++
+		}
+	}
+	want := map[string]int{"0 ": 1, "4 (forked without exec) ": 1, "3 (forked without exec) ": 1}
+	if !reflect.DeepEqual(found, want) {
+		t.Fatalf("rewind ps: python processes %v, want %v:\n%s", found, want, ps.Stdout)
 	}
 }
 

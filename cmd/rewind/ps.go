@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode"
 
 	"github.com/rewind-dbg/rewind/internal/trace"
 	"golang.org/x/sys/unix"
@@ -70,7 +72,7 @@ func processes(dir string) ([]*process, error) {
 				byPid[ev.Tid], tgid[ev.Tid] = p, ev.Tid
 				list = append(list, p)
 			}
-			p.cmd = strings.Join(ev.Argv(), " ")
+			p.cmd = commandLine(ev.Argv())
 		case trace.KindNewTask:
 			child := int32(ev.Ret)
 			if ev.Flags&trace.FlagNewProcess == 0 {
@@ -78,9 +80,10 @@ func processes(dir string) ([]*process, error) {
 				continue
 			}
 			parent := byPid[tgid[ev.Tid]]
-			p := &process{pid: child, ppid: tgid[ev.Tid], exit: "-", cmd: "(forked without exec)"}
+			const forked = "(forked without exec)"
+			p := &process{pid: child, ppid: tgid[ev.Tid], exit: "-", cmd: forked}
 			if parent != nil && parent.cmd != "" {
-				p.cmd = "(forked without exec) " + parent.cmd
+				p.cmd = forked + " " + strings.TrimPrefix(parent.cmd, forked+" ")
 			}
 			byPid[child], tgid[child] = p, child
 			list = append(list, p)
@@ -96,4 +99,17 @@ func processes(dir string) ([]*process, error) {
 		}
 	}
 	return list, nil
+}
+
+// commandLine joins argv for a one-line table: control characters in the
+// arguments (a script passed with -c) are shown escaped, as Go quotes them.
+func commandLine(argv []string) string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		if strings.IndexFunc(a, unicode.IsControl) >= 0 {
+			a = strconv.Quote(a)
+		}
+		out[i] = a
+	}
+	return strings.Join(out, " ")
 }

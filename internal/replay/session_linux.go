@@ -74,8 +74,11 @@ type rtask struct {
 	resumeSig int
 	entry     ptrace.Regs // registers at the current syscall entry
 	// inKernel: the task was resumed into a syscall that runs for real and
-	// its exit stop has not been collected.
+	// its exit event has not been replayed; done: its exit stop was
+	// collected already, with result ret.
 	inKernel bool
+	done     bool
+	ret      int64
 	execDone bool // the current syscall was an execve already completed
 	vsyscall bool // the current syscall is a vsyscall (seccomp stop)
 	atEntry  bool // held at a syscall entry for a tracer inside the recording

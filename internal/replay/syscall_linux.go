@@ -94,6 +94,19 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 	if err := r.resumeAs(ptrace.Syscall, t.tid, 0); err != nil {
 		return err
 	}
+	if ent.Rule == syscalls.Execute || ent.Rule == syscalls.ExecuteKeepResult {
+		// Complete it now, not at its exit event: its change to the
+		// address space must be in place for the other tasks' events that
+		// come before that, as it was when recorded (another thread's
+		// mmap can get the range this munmap frees before this call's
+		// exit event). None of these calls blocks.
+		ret, err := r.collect(t)
+		if err != nil {
+			return err
+		}
+		t.inKernel, t.done, t.ret = true, true, ret
+		return nil
+	}
 	if ent.Flags&syscalls.EndsTask != 0 {
 		// Let the task through its exit stop now, as the recorder did: a
 		// vfork parent is released only when the child's memory is.
@@ -107,6 +120,16 @@ func (r *replayer) syscallEntry(t *rtask, ev *trace.Event) error {
 		return r.resumeAs(ptrace.Cont, t.tid, 0)
 	}
 	return nil
+}
+
+// result returns the result of the syscall t runs for real: collected at
+// its entry event, or waited for now.
+func (r *replayer) result(t *rtask) (int64, error) {
+	if t.done {
+		t.inKernel, t.done = false, false
+		return t.ret, nil
+	}
+	return r.collect(t)
 }
 
 // collect waits for the exit stop of a syscall that runs for real, handling
@@ -139,7 +162,7 @@ func (r *replayer) collect(t *rtask) (int64, error) {
 func (r *replayer) syscallExit(t *rtask, ev *trace.Event) error {
 	name := syscalls.Name(int(ev.Nr))
 	if t.inKernel {
-		got, err := r.collect(t)
+		got, err := r.result(t)
 		if err != nil {
 			return err
 		}
