@@ -283,6 +283,11 @@ func (r *replayer) exec(t *rtask, ev *trace.Event) error {
 			sawExec = true
 		case st.Tid == main.tid && st.Kind() == ptrace.SyscallStop && sawExec:
 			if main != t {
+				// Stops put aside for the old main thread (the exit report
+				// of a syscall it was in, such as the clone that made
+				// this thread) are a dead task's, not this one's.
+				delete(r.stashed, main.tid)
+				delete(r.stashed, t.tid)
 				delete(r.tasks, t.rec)
 				t.tid, t.rec = main.tid, main.rec
 				r.tasks[t.rec] = t
