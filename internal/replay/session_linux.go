@@ -221,7 +221,13 @@ func (r *replayer) run() error {
 			fmt.Fprintf(r.opt.Stderr, "rewind: replay event %d task %d %v %s\n", r.rd.Count(), ev.Tid, ev.Kind, syscalls.Name(int(ev.Nr)))
 		}
 		if err := r.step(ev); err != nil {
-			return err
+			var d *Divergence
+			if errors.As(err, &d) || errors.Is(err, ErrQuit) {
+				return err
+			}
+			// A tracer-level failure (a task gone, a ptrace request
+			// refused) says where in the trace it happened.
+			return fmt.Errorf("replaying event %d (%v of task %d): %w", r.rd.Count(), ev.Kind, ev.Tid, err)
 		}
 	}
 }
