@@ -157,6 +157,10 @@ func workloads(tmp string) []workload {
 			}
 			return []string{out, "2000"}, func() {}, nil
 		}},
+		{name: "writes-50k", setup: func(dir string) ([]string, func(), error) {
+			// 50,000 small writes to stdout, each of which replay -a re-emits.
+			return []string{"/usr/bin/python3", "-c", "import os\nfor i in range(50000): os.write(1, b'%d\\n' % i)"}, func() {}, nil
+		}},
 		{name: "syscalls-100k", setup: func(dir string) ([]string, func(), error) {
 			return []string{cc("testdata/bench/syscalls.c"), "100000"}, func() {}, nil
 		}},

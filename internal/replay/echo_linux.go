@@ -59,7 +59,16 @@ func (r *replayer) echo(t *rtask, ev *trace.Event) error {
 			left -= n
 		}
 	}
-	data := make([]byte, 1<<20)
+	total := uint64(0)
+	for _, b := range bufs {
+		total += b[1]
+	}
+	// One buffer, kept: a program making a million small writes must not
+	// cost a fresh megabyte each.
+	if n := min(total, 1<<20); uint64(cap(r.echoBuf)) < n {
+		r.echoBuf = make([]byte, n)
+	}
+	data := r.echoBuf[:cap(r.echoBuf)]
 	for _, b := range bufs {
 		for addr, left := b[0], b[1]; left > 0; {
 			chunk := data[:min(left, uint64(len(data)))]

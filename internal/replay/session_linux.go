@@ -119,6 +119,8 @@ type replayer struct {
 	// stops that arrived for other tasks while replay waited for any task
 	// (during an exec that kills threads), kept for their own waits.
 	stashed map[int][]ptrace.Stop
+	// echoBuf holds output being re-emitted (echo).
+	echoBuf []byte
 	// Debugger state: software breakpoints (address -> original byte) in
 	// the debugged process, the auxv and executable it reports.
 	debugPid    int32 // recorded pid of the process the debugger follows (0: not yet)
