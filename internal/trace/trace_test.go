@@ -145,32 +145,13 @@ func TestFindLooksAheadWithoutConsuming(t *testing.T) {
 // order, including those Find passed. A second far Find starts where the
 // reader is, mid-block.
 func TestFindFar(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "tr")
-	w, err := Create(dir, &Header{Program: "x", Argv: []string{"x"}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 3 * maxAheadEvents
-	for i := 0; i < n; i++ {
-		e := Event{Kind: KindSyscallExit, Tid: 1, Nr: 1, Ret: int64(i)}
+	r := openBlocks(t, n, 1000, func(i int) int32 {
 		if i == n-1 {
-			e.Tid = 2
+			return 2
 		}
-		if _, err := w.Append(&e); err != nil {
-			t.Fatal(err)
-		}
-		if i%1000 == 999 {
-			w.Flush() // many blocks, the far event in a later one
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+		return 1
+	})
 	never := func(*Event) bool { return false }
 	isTid2 := func(e *Event) bool { return e.Tid == 2 }
 	if e, err := r.Find(isTid2, never); err != nil || e == nil || e.Ret != n-1 {
@@ -213,28 +194,9 @@ func TestWrongVersion(t *testing.T) {
 // reader opened at any entry goes on from that block's first event, with
 // the same numbering.
 func TestIndex(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "tr")
-	w, err := Create(dir, &Header{Program: "x", Argv: []string{"x"}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 5000
-	for i := 0; i < n; i++ {
-		if _, err := w.Append(&Event{Kind: KindSyscallExit, Tid: 1, Nr: 1, Ret: int64(i)}); err != nil {
-			t.Fatal(err)
-		}
-		if i%700 == 699 {
-			w.Flush()
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openBlocks(t, n, 700, func(int) int32 { return 1 })
+	dir := r.Dir
 	for {
 		if _, err := r.Next(); err == io.EOF {
 			break
@@ -265,4 +227,32 @@ func TestIndex(t *testing.T) {
 	if _, err := at.Next(); err == nil {
 		t.Error("a reader at a position inside a block read an event")
 	}
+}
+
+// openBlocks writes a trace of n syscall-exit events of task tid(i), Ret
+// i, flushing a block every per events, and opens it.
+func openBlocks(t *testing.T, n, per int, tid func(i int) int32) *Reader {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "tr")
+	w, err := Create(dir, &Header{Program: "x", Argv: []string{"x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		if _, err := w.Append(&Event{Kind: KindSyscallExit, Tid: tid(i), Nr: 1, Ret: int64(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if i%per == per-1 {
+			w.Flush()
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }
