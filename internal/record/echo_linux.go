@@ -39,9 +39,8 @@ func (r *recorder) echoCopied(t *task, ev *trace.Event, a [6]uint64) {
 	// The source's offset after the call, less what was copied.
 	var end int64 = -1
 	if offPtr != 0 {
-		var b [8]byte
-		if ptrace.ReadMem(t.tid, offPtr, b[:]) == nil {
-			end = int64(le64(b[:]))
+		if v, err := ptrace.ReadWord(t.tid, offPtr); err == nil {
+			end = int64(v)
 		}
 	} else if pos, err := fdPos(t.tid, inFd); err == nil && ev.Nr != unix.SYS_TEE {
 		end = pos

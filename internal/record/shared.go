@@ -177,11 +177,11 @@ func (r *recorder) fileWrites(t *task, ev *trace.Event) error {
 	case unix.SYS_COPY_FILE_RANGE, unix.SYS_SPLICE:
 		fd = int32(a[2])
 		if a[3] != 0 {
-			var b [8]byte
-			if ptrace.ReadMem(t.tid, a[3], b[:]) != nil {
+			v, err := ptrace.ReadWord(t.tid, a[3])
+			if err != nil {
 				return nil
 			}
-			off = int64(le64(b[:])) - n // the kernel advanced *off_out
+			off = int64(v) - n // the kernel advanced *off_out
 		}
 	case unix.SYS_FTRUNCATE, unix.SYS_FALLOCATE:
 		n = 0
@@ -296,12 +296,4 @@ func readString(tid int, addr uint64) (string, error) {
 		out = append(out, buf...)
 	}
 	return "", fmt.Errorf("string at %#x too long", addr)
-}
-
-func le64(b []byte) uint64 {
-	var v uint64
-	for i := 7; i >= 0; i-- {
-		v = v<<8 | uint64(b[i])
-	}
-	return v
 }

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 
@@ -43,7 +44,7 @@ func (r *replayer) echo(t *rtask, ev *trace.Event) error {
 		if err := ptrace.ReadMem(t.tid, t.entry.Rsi, hdr[:]); err != nil {
 			return err
 		}
-		iov, cnt = le64(hdr[16:]), le64(hdr[24:])
+		iov, cnt = binary.LittleEndian.Uint64(hdr[16:]), binary.LittleEndian.Uint64(hdr[24:])
 	}
 	cnt = min(cnt, 1024) // UIO_MAXIOV: the count comes from the trace
 	if cnt > 0 {
@@ -53,7 +54,7 @@ func (r *replayer) echo(t *rtask, ev *trace.Event) error {
 		}
 		left := uint64(ev.Ret)
 		for i := uint64(0); i < cnt && left > 0; i++ {
-			base, n := le64(vec[16*i:]), le64(vec[16*i+8:])
+			base, n := binary.LittleEndian.Uint64(vec[16*i:]), binary.LittleEndian.Uint64(vec[16*i+8:])
 			n = min(n, left)
 			bufs = append(bufs, [2]uint64{base, n})
 			left -= n
@@ -81,12 +82,4 @@ func (r *replayer) echo(t *rtask, ev *trace.Event) error {
 		}
 	}
 	return nil
-}
-
-func le64(b []byte) uint64 {
-	var v uint64
-	for i := 7; i >= 0; i-- {
-		v = v<<8 | uint64(b[i])
-	}
-	return v
 }

@@ -36,11 +36,8 @@ func (r *replayer) robustDeath(t *rtask) error {
 		return nil
 	}
 	word := func(addr uint64) (uint64, bool) {
-		var b [8]byte
-		if ptrace.ReadMem(t.tid, addr, b[:]) != nil {
-			return 0, false
-		}
-		return binary.LittleEndian.Uint64(b[:]), true
+		v, err := ptrace.ReadWord(t.tid, addr)
+		return v, err == nil
 	}
 	// struct robust_list_head: list.next, futex_offset, list_op_pending;
 	// entry pointers carry the PI flag in bit 0.

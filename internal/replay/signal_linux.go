@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/rewind-dbg/rewind/internal/arch"
@@ -117,9 +118,8 @@ func tempMaskPtr(t *rtask) uint64 {
 		return a.R8
 	case unix.SYS_PSELECT6:
 		if a.R9 != 0 {
-			var b [8]byte
-			if ptrace.ReadMem(t.tid, a.R9, b[:]) == nil {
-				return le64(b[:])
+			if v, err := ptrace.ReadWord(t.tid, a.R9); err == nil {
+				return v
 			}
 		}
 	}
@@ -151,11 +151,11 @@ func (r *replayer) underTempMask(t *rtask) (restore uint64, ok bool, err error) 
 	if _, err := rem.Check("rt_sigprocmask", unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, newp, oldp, 8); err != nil {
 		return 0, false, err
 	}
-	var old [8]byte
-	if err := ptrace.ReadMem(t.tid, oldp, old[:]); err != nil {
+	old, err := ptrace.ReadWord(t.tid, oldp)
+	if err != nil {
 		return 0, false, err
 	}
-	return le64(old[:]), true, rem.Close()
+	return old, true, rem.Close()
 }
 
 // deliverRestoring delivers the pending signal by single-stepping into its
@@ -177,9 +177,5 @@ func (r *replayer) deliverRestoring(t *rtask, sig int, restore uint64) error {
 	if err := ptrace.GetRegs(t.tid, &regs); err != nil {
 		return err
 	}
-	var b [8]byte
-	for i := range b {
-		b[i] = byte(restore >> (8 * i))
-	}
-	return ptrace.WriteMem(t.tid, regs.Rsp+arch.UcSigmaskOffset, b[:])
+	return ptrace.WriteMem(t.tid, regs.Rsp+arch.UcSigmaskOffset, binary.LittleEndian.AppendUint64(nil, restore))
 }

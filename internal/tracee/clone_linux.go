@@ -37,22 +37,19 @@ func StripUntraced(tid, nr int, regs *ptrace.Regs) (restore func(tid int) error,
 			return ptrace.SetRegs(tid, &r)
 		}, nil
 	case unix.SYS_CLONE3:
-		var b [8]byte
-		if regs.Rdi == 0 || ptrace.ReadMem(tid, regs.Rdi, b[:]) != nil {
+		addr := regs.Rdi
+		flags, rerr := ptrace.ReadWord(tid, addr)
+		if addr == 0 || rerr != nil {
 			return nil, nil // the kernel fails it
 		}
-		flags := binary.LittleEndian.Uint64(b[:])
 		if flags&cloneUntraced == 0 {
 			return nil, nil
 		}
-		addr := regs.Rdi
-		binary.LittleEndian.PutUint64(b[:], flags&^cloneUntraced)
-		if err := ptrace.WriteMem(tid, addr, b[:]); err != nil {
+		if err := ptrace.WriteMem(tid, addr, binary.LittleEndian.AppendUint64(nil, flags&^cloneUntraced)); err != nil {
 			return nil, err
 		}
 		return func(tid int) error {
-			binary.LittleEndian.PutUint64(b[:], flags)
-			return ptrace.WriteMem(tid, addr, b[:])
+			return ptrace.WriteMem(tid, addr, binary.LittleEndian.AppendUint64(nil, flags))
 		}, nil
 	}
 	return nil, nil
