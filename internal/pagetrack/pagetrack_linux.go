@@ -57,30 +57,27 @@ type Tracker struct {
 // Start begins tracking the address space of stopped task tid of process
 // pid. No range is tracked until Track.
 func Start(pid, tid int) (*Tracker, error) {
-	var fd uint64
+	t := &Tracker{pid: pid, uffd: -1, regions: make([]pageRegion, 512)}
+	// One remote session: create the descriptor in the tracee, copy it
+	// here, close it there.
 	err := tracee.Do(tid, func(r *tracee.Remote) error {
-		var err error
-		fd, err = r.Check("userfaultfd", unix.SYS_USERFAULTFD, unix.O_CLOEXEC|unix.O_NONBLOCK|uffdUserModeOnly)
+		fd, err := r.Check("userfaultfd", unix.SYS_USERFAULTFD, unix.O_CLOEXEC|unix.O_NONBLOCK|uffdUserModeOnly)
+		if err != nil {
+			return err
+		}
+		pidfd, err := unix.PidfdOpen(pid, 0)
+		if err == nil {
+			t.uffd, err = unix.PidfdGetfd(pidfd, int(fd), 0)
+			unix.Close(pidfd)
+		}
+		if _, cerr := r.Check("close", unix.SYS_CLOSE, fd); err == nil {
+			err = cerr
+		}
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create a userfaultfd in task %d: %w", tid, err)
-	}
-	t := &Tracker{pid: pid, uffd: -1, regions: make([]pageRegion, 512)}
-	pidfd, err := unix.PidfdOpen(pid, 0)
-	if err == nil {
-		t.uffd, err = unix.PidfdGetfd(pidfd, int(fd), 0)
-		unix.Close(pidfd)
-	}
-	if cerr := tracee.Do(tid, func(r *tracee.Remote) error {
-		_, err := r.Check("close", unix.SYS_CLOSE, fd)
-		return err
-	}); cerr != nil && err == nil {
-		err = cerr
-	}
-	if err != nil {
 		t.Close()
-		return nil, fmt.Errorf("take task %d's userfaultfd: %w", tid, err)
+		return nil, fmt.Errorf("take a userfaultfd of task %d: %w", tid, err)
 	}
 	if err := uffdAPIWPAsync(t.uffd); err != nil {
 		t.Close()

@@ -67,7 +67,7 @@ func NewRemote(tid int, site uint64) (*Remote, error) {
 }
 
 // Do runs f with a Remote for task tid (its syscall site found in its
-// vDSO) and restores the task afterwards.
+// vDSO) and restores the task afterwards, whether f succeeded or not.
 func Do(tid int, f func(*Remote) error) error {
 	site, err := SyscallSite(tid)
 	if err != nil {
@@ -77,10 +77,12 @@ func Do(tid int, f func(*Remote) error) error {
 	if err != nil {
 		return err
 	}
-	if err := f(rem); err != nil {
-		return err
+	err = f(rem)
+	// Restore the task even when f failed: its caller may go on with it.
+	if cerr := rem.Close(); err == nil {
+		err = cerr
 	}
-	return rem.Close()
+	return err
 }
 
 // Scratch copies data into the scratch area at offset off and returns its address.
